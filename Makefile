@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iommu-resv: IOMMU reserved-region reporting for Linux 6.12, as an overlay
+# of new files plus glue patches (patches/series), assembled into a kernel
+# git tree under $(OUT), built for x86_64 and arm64 and tested in QEMU.
+#
+#   make run      set up, build both arches, boot, show groups and regions
+#   make check    everything the project tests; last line "N passed, N failed"
+#   make vm ARCH=x86_64|arm64 RUN=path [BASELINE=1] [QEMU_EXTRA='...']
+#   make baseline the same tests on the unpatched base (= make check BASELINE=1)
+#
+# Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
+# KERNEL_SRC=/path/to/linux-6.12.y, QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds).
+
+OUT ?= $(CURDIR)/out
+H := tools/testing/iommu-resv
+ARCHES := x86_64 arm64
+
+# Bad input gets one clear line, before any work starts.
+ifneq ($(filter-out $(ARCHES),$(ARCH)),)
+$(error unknown ARCH '$(ARCH)': use x86_64 or arm64 (or leave it unset for both))
+endif
+ifneq ($(words $(ARCH)),$(filter 0 1,$(words $(ARCH))))
+$(error ARCH takes one arch: x86_64 or arm64)
+endif
+ifdef KERNEL_SRC
+ifeq ($(wildcard $(KERNEL_SRC)/Makefile),)
+$(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
+endif
+endif
+
+export OUT ARCH BASELINE DEBUG KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT
+
+.PHONY: all run check baseline vm build deps tree clean distclean help
+all: help
+
+help:
+	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+
+run:
+	@$(H)/harness.sh run
+
+check:
+	@$(H)/harness.sh check
+
+baseline:
+	@BASELINE=1 $(H)/harness.sh check
+
+vm:
+	@$(H)/harness.sh vm
+
+build:
+	@$(H)/harness.sh build
+
+deps:
+	@$(H)/deps.sh $(OUT)
+
+tree: deps
+	@$(H)/assemble.sh $(CURDIR) $(OUT)
+
+# Build outputs only; the assembled trees and ccache stay (they are slow to make).
+clean:
+	rm -rf $(OUT)/patched/build $(OUT)/base/build $(OUT)/guest $(OUT)/logs \
+		$(OUT)/results.txt $(OUT)/phases.txt
+
+distclean:
+	rm -rf $(OUT)

@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Assemble the kernel tree the series is built in:
+#   base commit (Debian linux-source-6.12 or KERNEL_SRC), then one commit per
+#   entry of patches/series (the glue patch plus the new files it introduces).
+#
+# Commits are built in a temporary index with fixed dates, so an unchanged
+# series gives the same commit ids and the final "git reset --hard" rewrites
+# only files whose content changed: kbuild then rebuilds only what changed.
+#
+# usage: assemble.sh REPO_TOP OUT
+set -euo pipefail
+
+top=$(realpath "$1")
+mkdir -p "$2"; out=$(realpath "$2")
+tree=$out/patched/src
+basetree=$out/base/src
+ident_name="iommu-resv developers"
+ident_mail="iommu-resv@example.org"
+# Pinned base; newest 6.12 the archive has is used once this one is gone.
+: "${DEBIAN_KVER:=6.12.117-1~deb12u1}"
+
+die() { echo "assemble: error: $*" >&2; exit 1; }
+say() { echo "assemble: $*"; }
+
+base_id() {
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		[ -d "$KERNEL_SRC" ] || die "KERNEL_SRC=$KERNEL_SRC is not a directory"
+		[ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/drivers/iommu" ] ||
+			die "KERNEL_SRC=$KERNEL_SRC is not a Linux source tree"
+		local v p
+		v=$(sed -n 's/^VERSION = //p' "$KERNEL_SRC/Makefile")
+		p=$(sed -n 's/^PATCHLEVEL = //p' "$KERNEL_SRC/Makefile")
+		[ "$v.$p" = 6.12 ] || die "KERNEL_SRC=$KERNEL_SRC is Linux $v.$p, the series needs 6.12.y"
+		echo "kernel-src:$(realpath "$KERNEL_SRC")"
+	else
+		local have
+		have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+			die "linux-source-6.12 is not installed (run 'make deps')"
+		echo "debian:linux-source-6.12:$have"
+	fi
+}
+
+# Fixed dates: the same inputs always give the same commit ids.
+export GIT_AUTHOR_DATE="2026-01-01T00:00:00 +0000"
+export GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
+git_t() { git -C "$tree" "$@"; }
+
+make_base() {
+	local id=$1 src tmp=""
+	say "creating base tree ($id)"
+	rm -rf "$out/patched" "$out/base"
+	mkdir -p "$tree"
+	git_t init -q -b series
+	git_t config user.name "$ident_name"
+	git_t config user.email "$ident_mail"
+	git_t config core.autocrlf false
+	git_t config gc.auto 0
+	local force=""
+	if [ -n "${KERNEL_SRC:-}" ]; then
+		src=$(realpath "$KERNEL_SRC")
+	else
+		tmp=$(mktemp -d "$out/extract.XXXXXX")
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$tmp"
+		src=$tmp/linux-source-6.12
+		force=-f	# a pristine tarball: every file is source
+	fi
+	GIT_INDEX_FILE=$out/base.index git --git-dir="$tree/.git" --work-tree="$src" add -A $force .
+	local t c ver
+	t=$(GIT_INDEX_FILE=$out/base.index git_t write-tree)
+	ver=$(make -s -C "$src" kernelversion 2>/dev/null || echo 6.12)
+	c=$(printf 'Linux %s (%s)\n' "$ver" "$id" | git_t commit-tree "$t")
+	rm -f "$out/base.index"
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	git_t tag -f base "$c" >/dev/null
+	git_t reset -q --hard base
+	git_t worktree add -q --detach "$basetree" base
+	echo "$id" > "$out/base.id"
+	echo "$ver" > "$out/base.version"
+}
+
+id=$(base_id)
+if [ ! -d "$tree/.git" ] || [ "$(cat "$out/base.id" 2>/dev/null)" != "$id" ]; then
+	make_base "$id"
+fi
+
+# Build the series commits on a temporary index, starting from base.
+series=$top/patches/series
+idx=$out/series.index
+parent=$(git_t rev-parse base)
+GIT_INDEX_FILE=$idx git_t read-tree "$parent"
+
+entries=()
+files=()
+flush_entry() {
+	[ ${#entries[@]} -gt 0 ] || return 0
+	local p=${entries[-1]} f msg info subj t
+	local pf=$top/patches/$p
+	[ -f "$pf" ] || die "patches/series names $p, which does not exist"
+	msg=$(mktemp); local diff; diff=$(mktemp)
+	info=$(git mailinfo -b "$msg" "$diff" < "$pf")
+	subj=$(sed -n 's/^Subject: //p' <<<"$info")
+	[ -n "$subj" ] || die "$p has no Subject: header"
+	if [ -s "$diff" ]; then
+		if ! err=$(cd "$tree" && GIT_INDEX_FILE=$idx git apply --cached --whitespace=nowarn "$diff" 2>&1); then
+			# One line: the patch, and git's file:line of the first failing hunk.
+			where=$(sed -n 's/^error: patch failed: //p' <<<"$err" | head -n1)
+			die "patch $p does not apply on $(git_t log -1 --format=%s "$parent" | cut -d' ' -f1-2): ${where:-$(head -n1 <<<"$err")}"
+		fi
+	fi
+	for f in "${files[@]}"; do
+		[ -f "$top/$f" ] || die "patches/series: $p introduces $f, which does not exist in the repository"
+		local mode=100644 sha
+		[ -x "$top/$f" ] && mode=100755
+		sha=$(git_t hash-object -w "$top/$f")
+		GIT_INDEX_FILE=$idx git_t update-index --add --cacheinfo "$mode,$sha,$f"
+	done
+	t=$(GIT_INDEX_FILE=$idx git_t write-tree)
+	parent=$( { echo "$subj"; echo; cat "$msg"; } |
+		GIT_AUTHOR_NAME="$ident_name" GIT_AUTHOR_EMAIL="$ident_mail" \
+		git_t commit-tree "$t" -p "$parent")
+	rm -f "$msg" "$diff"
+	entries=()
+	files=()
+}
+
+n=0
+if [ -f "$series" ]; then
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%%#*}
+		case "$line" in
+		[[:space:]]*)
+			line=$(echo $line)
+			[ -n "$line" ] || continue
+			[ ${#entries[@]} -gt 0 ] || die "patches/series: file $line listed before any patch"
+			files+=("$line")
+			;;
+		"") ;;
+		*)
+			flush_entry
+			entries=("$(echo $line)")
+			n=$((n + 1))
+			;;
+		esac
+	done < "$series"
+	flush_entry
+fi
+rm -f "$idx"
+
+old=$(git_t rev-parse -q --verify HEAD || true)
+if [ "$old" != "$parent" ] || [ -n "$(git_t status --porcelain --untracked-files=no)" ]; then
+	git_t reset -q --hard "$parent"
+	say "series: $n patch(es) on $(cat "$out/base.version") -> $(git_t rev-parse --short HEAD)"
+else
+	say "series unchanged: $n patch(es) on $(cat "$out/base.version") ($(git_t rev-parse --short HEAD))"
+fi
+git_t tag -f series-head >/dev/null

@@ -1,0 +1,226 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The harness behind the Makefile targets.
+#   harness.sh check          deps, tree, kernels, tests, boots; "N passed, N failed"
+#   harness.sh run            boot each arch and show groups, regions and a VFIO map
+#   harness.sh vm             boot ARCH with RUN=path, exit with its status
+#   harness.sh build          deps, tree, kernels and test binaries only
+# Variables (environment): ARCH, OUT, BASELINE, DEBUG, KERNEL_SRC, QEMU_EXTRA,
+# RUN, BOOT_TIMEOUT.
+set -uo pipefail
+
+here=$(dirname "$(realpath "$0")")
+top=$(realpath "$here/../../..")
+: "${OUT:=$top/out}"
+mkdir -p "$OUT"
+OUT=$(realpath "$OUT")
+arches=${ARCH:-x86_64 arm64}
+variant=patched
+[ -n "${BASELINE:-}" ] && [ "${BASELINE}" != 0 ] && variant=base
+flavour=test
+[ -n "${DEBUG:-}" ] && [ "${DEBUG}" != 0 ] && flavour=debug
+: "${BOOT_TIMEOUT:=900}"
+results=$OUT/results.txt
+phases=$OUT/phases.txt
+logdir=$OUT/logs
+# The kselftests of the series, in run order, and the guest programs for 'make run'.
+KSELFTESTS="iommu_resv_sysfs iommu_resv_type1"
+
+err() { echo "harness: error: $*" >&2; }
+
+# phase NAME CMD...: run a step, time it, remember the time.
+phase() {
+	local name=$1 t0 rc
+	shift
+	t0=$(date +%s.%N)
+	"$@"
+	rc=$?
+	printf '%-34s %7.1f s%s\n' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+		"$([ $rc = 0 ] || echo "  (failed, status $rc)")" >> "$phases"
+	return $rc
+}
+
+kdir() { # ARCH [VARIANT]: the build directory of a test kernel
+	local d=$OUT/${2:-$variant}/build/$1
+	[ "$flavour" = test ] || d=$d-$flavour
+	echo "$d"
+}
+
+cc_for() { case $1 in x86_64) echo gcc ;; arm64) echo aarch64-linux-gnu-gcc ;; esac; }
+busybox_for() {
+	case $1 in
+	x86_64) echo /bin/busybox ;;
+	arm64) echo "$OUT/deps/busybox-arm64/bin/busybox" ;;
+	esac
+}
+
+deps() { "$here/deps.sh" "$OUT"; }
+tree() { "$here/assemble.sh" "$top" "$OUT"; }
+
+kernel() { # ARCH
+	echo "harness: building $variant kernel for $1${flavour/test/}"
+	"$here/kbuild.sh" "$OUT" "$variant" "$1" "$flavour"
+}
+
+# Static test binaries and guest programs for ARCH, from the patched tree
+# (the same binaries run on the base kernel in baseline mode).
+userspace() { # ARCH
+	local arch=$1 src=$OUT/patched/src hdr
+	local bin=$OUT/guest/$arch cc
+	hdr=$OUT/patched/build/$arch/hdr/include
+	cc=$(cc_for "$arch")
+	if [ ! -d "$hdr" ]; then
+		# Baseline/debug runs still need the patched tree's UAPI headers.
+		"$here/kbuild.sh" "$OUT" patched "$arch" test >/dev/null || return 1
+	fi
+	mkdir -p "$bin"
+	# The flags of tools/testing/selftests/iommu/Makefile, warnings fatal.
+	local cflags=(-static -O2 -g -Wall -Wno-unused-function -Werror
+		      -D_GNU_SOURCE -isystem "$hdr" -I "$src/tools/testing/selftests/iommu"
+		      -I "$src/tools/testing/selftests")
+	local t
+	for t in $KSELFTESTS; do
+		"$cc" "${cflags[@]}" -o "$bin/$t" "$src/tools/testing/selftests/iommu/$t.c" ||
+			{ err "building $t for $arch failed"; return 1; }
+	done
+	"$cc" "${cflags[@]}" -o "$bin/vfio-map-demo" "$here/guest/vfio-map-demo.c" ||
+		{ err "building vfio-map-demo for $arch failed"; return 1; }
+	cp "$here/guest/show-groups.sh" "$bin/"
+}
+
+gen_init_cpio() {
+	local g=$OUT/host/gen_init_cpio
+	if [ ! -x "$g" ] || [ "$g" -ot "$OUT/patched/src/usr/gen_init_cpio.c" ]; then
+		mkdir -p "$OUT/host"
+		gcc -O2 -o "$g" "$OUT/patched/src/usr/gen_init_cpio.c" || return 1
+	fi
+	echo "$g"
+}
+
+initramfs() { # ARCH OUTPUT [name=file ...]
+	local arch=$1 output=$2 g
+	shift 2
+	g=$(gen_init_cpio) || return 1
+	"$here/mkinitramfs.sh" "$arch" "$output" "$g" "$(busybox_for "$arch")" \
+		"bin:show-groups=$OUT/guest/$arch/show-groups.sh" \
+		"bin:vfio-map-demo=$OUT/guest/$arch/vfio-map-demo" "$@"
+}
+
+boot_tests() { # ARCH
+	local arch=$1 k label irf t args=()
+	k=$(kdir "$arch")
+	label=$arch${variant/patched/}
+	label=${label/base/-base}
+	[ "$flavour" = test ] || label=$label-$flavour
+	irf=$OUT/guest/$arch/tests-initramfs.cpio.gz
+	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$arch/$t"); done
+	initramfs "$arch" "$irf" "${args[@]}" || return 1
+	"$here/vmrun.py" --arch "$arch" --kernel "$k/kernel.img" --initrd "$irf" \
+		--mode tests --tests "$KSELFTESTS" --ktree "$OUT/$variant/src" \
+		--logdir "$logdir" --label "$label" --results "$results" \
+		--timeout "$BOOT_TIMEOUT" --extra "${QEMU_EXTRA:-}"
+}
+
+host_selftests() {
+	local t out
+	for t in "$here"/selftest/test_*; do
+		[ -x "$t" ] || continue
+		out=$OUT/logs/host-$(basename "$t").tap
+		mkdir -p "$OUT/logs"
+		OUT=$OUT "$t" > "$out" 2>&1
+		"$here/vmrun.py" --judge-tap "$out" --label "host/$(basename "${t%.*}")" \
+			--results "$results" --exit-status $?
+	done
+}
+
+summary() {
+	local np nf ns
+	np=$(grep -c '^pass ' "$results" || true)
+	nf=$(grep -c '^fail ' "$results" || true)
+	ns=$(grep -c '^skip ' "$results" || true)
+	echo
+	echo "== phases =="
+	cat "$phases"
+	if [ "$nf" != 0 ]; then
+		echo "== failures =="
+		grep '^fail ' "$results"
+	fi
+	echo "logs: $logdir"
+	echo "$np passed, $nf failed, $ns skipped"
+	[ "$nf" = 0 ] && [ "$np" != 0 ]
+}
+
+record_fail() { echo "fail $1 # $2" >> "$results"; }
+
+cmd_build() {
+	phase deps deps || { err "installing dependencies failed"; return 1; }
+	phase "assemble tree" tree || return 1
+	local a
+	for a in $arches; do
+		phase "build $variant kernel $a" kernel "$a" || return 1
+		phase "build userspace $a" userspace "$a" || return 1
+	done
+}
+
+cmd_check() {
+	: > "$results"
+	: > "$phases"
+	mkdir -p "$logdir"
+	if ! phase deps deps; then
+		record_fail deps "installing dependencies failed"; summary; return 1
+	fi
+	if ! phase "assemble tree" tree; then
+		record_fail assemble "the series does not assemble"; summary; return 1
+	fi
+	phase "host selftests" host_selftests
+	local a
+	for a in $arches; do
+		if ! phase "build $variant kernel $a" kernel "$a"; then
+			record_fail "$a/build" "kernel build failed"; continue
+		fi
+		if ! phase "build userspace $a" userspace "$a"; then
+			record_fail "$a/userspace" "test build failed"; continue
+		fi
+		phase "boot + tests $a" boot_tests "$a"
+	done
+	summary
+}
+
+cmd_run() {
+	cmd_build || return 1
+	local a rc=0 irf
+	for a in $arches; do
+		irf=$OUT/guest/$a/run-initramfs.cpio.gz
+		initramfs "$a" "$irf" "run-me=$here/guest/run-demo.sh" || return 1
+		echo
+		echo "=================== $a: $(cat "$OUT/base.version") + series, $(basename "$(kdir "$a")") ==================="
+		"$here/vmrun.py" --arch "$a" --kernel "$(kdir "$a")/kernel.img" --initrd "$irf" \
+			--mode run --logdir "$logdir" --label "run-$a" --timeout "$BOOT_TIMEOUT" \
+			--extra "${QEMU_EXTRA:-}" || rc=1
+	done
+	echo
+	cat "$phases"
+	return $rc
+}
+
+cmd_vm() {
+	[ -n "${ARCH:-}" ] || { err "make vm needs ARCH=x86_64|arm64"; return 2; }
+	[ -n "${RUN:-}" ] || { err "make vm needs RUN=path (a static binary or #!/bin/sh script)"; return 2; }
+	[ -f "$RUN" ] || { err "RUN=$RUN does not exist"; return 2; }
+	cmd_build >/dev/null || { err "build failed (run 'make build ARCH=$ARCH' to see why)"; return 2; }
+	local irf=$OUT/guest/$ARCH/vm-initramfs.cpio.gz t args=()
+	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$ARCH/$t"); done
+	initramfs "$ARCH" "$irf" "${args[@]}" "run-me=$RUN" || return 2
+	"$here/vmrun.py" --arch "$ARCH" --kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" \
+		--mode run --logdir "$logdir" --label "vm-$ARCH" --timeout "$BOOT_TIMEOUT" \
+		--extra "${QEMU_EXTRA:-}"
+}
+
+case ${1:-} in
+check) cmd_check ;;
+run) : > "$phases"; cmd_run ;;
+vm) : > "$phases"; cmd_vm ;;
+build) : > "$phases"; cmd_build && cat "$phases" ;;
+*) err "usage: harness.sh check|run|vm|build"; exit 2 ;;
+esac

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build one kernel: kbuild.sh OUT VARIANT ARCH [FLAVOUR]
+#   VARIANT: patched | base       (source tree OUT/VARIANT/src)
+#   ARCH:    x86_64 | arm64
+#   FLAVOUR: test (default) | debug | compile-test
+# Output in OUT/VARIANT/build/ARCH[-FLAVOUR]. The layout is the same for
+# both variants, so with CCACHE_BASEDIR=OUT the base and patched builds share
+# ccache entries for every unchanged file.
+set -euo pipefail
+
+out=$(realpath "$1"); variant=$2; arch=$3; flavour=${4:-test}
+here=$(dirname "$(realpath "$0")")
+src=$out/$variant/src
+bdir=$out/$variant/build/$arch${flavour:+-$flavour}
+bdir=${bdir%-test}
+die() { echo "kbuild: error: $*" >&2; exit 1; }
+[ -d "$src" ] || die "no $variant tree at $src (run 'make tree')"
+
+case $arch in
+x86_64) karch=x86; cross=; image=arch/x86/boot/bzImage ;;
+arm64)  karch=arm64; cross=aarch64-linux-gnu-; image=arch/arm64/boot/Image ;;
+*) die "unknown ARCH '$arch' (x86_64 or arm64)" ;;
+esac
+
+frags=("$here/configs/common.config" "$here/configs/$arch.config")
+case $flavour in
+test) ;;
+debug) frags+=("$here/configs/debug.config") ;;
+compile-test) frags=("$here/configs/compile-test-$arch.config") ;;
+*) die "unknown flavour '$flavour'" ;;
+esac
+
+mkdir -p "$bdir"
+export CCACHE_BASEDIR=$out CCACHE_DIR=${CCACHE_DIR:-$out/ccache} CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+kmake=(make -s -C "$src" O="$bdir" ARCH="$karch" CROSS_COMPILE="$cross"
+       CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$(nproc)")
+# Keep the build reproducible across machines: no host name or user in the image.
+export KBUILD_BUILD_HOST=iommu-resv KBUILD_BUILD_USER=iommu-resv
+export KBUILD_BUILD_TIMESTAMP="2026-01-01"
+
+cat "${frags[@]}" > "$bdir/fragment.config.new"
+if ! cmp -s "$bdir/fragment.config.new" "$bdir/fragment.config" || [ ! -f "$bdir/.config" ]; then
+	"${kmake[@]}" KCONFIG_ALLCONFIG="$bdir/fragment.config.new" allnoconfig >/dev/null
+	# Every symbol the fragments ask for must have survived dependency resolution.
+	bad=0
+	while IFS= read -r l; do
+		case "$l" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${l%%=*} val=${l#*=}
+		if [ "$val" = n ]; then
+			grep -qx "$sym=y" "$bdir/.config" && { echo "kbuild: $sym should be off" >&2; bad=1; }
+		else
+			grep -qxF "$l" "$bdir/.config" || { echo "kbuild: $l did not take (check its dependencies)" >&2; bad=1; }
+		fi
+	done < "$bdir/fragment.config.new"
+	[ $bad = 0 ] || die "config for $variant/$arch${flavour:+ $flavour} does not match its fragments"
+	mv "$bdir/fragment.config.new" "$bdir/fragment.config"
+else
+	rm -f "$bdir/fragment.config.new"
+fi
+
+if [ "$flavour" = compile-test ]; then
+	# Objects only: every IOMMU driver implementing get_resv_regions must build.
+	"${kmake[@]}" drivers/iommu/ drivers/vfio/
+	exit 0
+fi
+"${kmake[@]}" "$(basename "$image")"
+cp "$bdir/$image" "$bdir/kernel.img"
+if [ "$variant" = patched ] && [ "$flavour" = test ]; then
+	"${kmake[@]}" headers_install INSTALL_HDR_PATH="$bdir/hdr" >/dev/null
+fi

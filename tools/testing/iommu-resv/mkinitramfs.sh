@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# mkinitramfs.sh ARCH OUTPUT.cpio.gz GEN_INIT_CPIO BUSYBOX [name=file ...]
+# Each name=file goes to /tests/name and is listed in /tests/list (run in
+# that order); "bin:name=file" becomes /bin/name; "run-me=file" becomes
+# /run-me for resv.mode=run.
+set -euo pipefail
+here=$(dirname "$(realpath "$0")")
+arch=$1 output=$2 gen=$3 busybox=$4
+shift 4
+list=$(mktemp)
+tlist=$(mktemp)
+trap 'rm -f "$list" "$tlist"' EXIT
+{
+	echo "dir /dev 0755 0 0"
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "dir /bin 0755 0 0"
+	echo "dir /sbin 0755 0 0"
+	echo "dir /proc 0755 0 0"
+	echo "dir /sys 0755 0 0"
+	echo "dir /tmp 1777 0 0"
+	echo "dir /tests 0755 0 0"
+	echo "file /bin/busybox $busybox 0755 0 0"
+	echo "file /init $here/initramfs/init 0755 0 0"
+	echo "file /tests/list $tlist 0644 0 0"
+} > "$list"
+for a in "$@"; do
+	name=${a%%=*} file=${a#*=}
+	[ -f "$file" ] || { echo "mkinitramfs: error: $file does not exist" >&2; exit 1; }
+	if [ "$name" = run-me ]; then
+		echo "file /run-me $(realpath "$file") 0755 0 0" >> "$list"
+	elif [ "${name#bin:}" != "$name" ]; then
+		echo "file /bin/${name#bin:} $(realpath "$file") 0755 0 0" >> "$list"
+	else
+		echo "file /tests/$name $(realpath "$file") 0755 0 0" >> "$list"
+		echo "$name" >> "$tlist"
+	fi
+done
+"$gen" "$list" | gzip -1 > "$output.tmp"
+mv "$output.tmp" "$output"

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Bad input gets a short, clear error and a non-zero status, and changes
+# nothing. Prints TAP.
+set -u
+here=$(dirname "$(realpath "$0")")
+top=$(realpath "$here/../../../..")
+: "${OUT:=$top/out}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+# expect NAME PATTERN CMD...: CMD fails, prints at most 2 lines on stderr, one matching PATTERN.
+expect() {
+	local name=$1 pat=$2 rc lines
+	shift 2
+	n=$((n + 1))
+	"$@" > "$tmp/stdout" 2> "$tmp/stderr"
+	rc=$?
+	lines=$(grep -c . "$tmp/stderr")
+	if [ $rc != 0 ] && grep -qE "$pat" "$tmp/stderr" && [ "$lines" -le 2 ]; then
+		echo "ok $n $name"
+	else
+		echo "# status $rc, stderr ($lines lines):"
+		sed 's/^/#   /' "$tmp/stderr" | head -20
+		echo "not ok $n $name"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..8"
+expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" check ARCH=sparc
+expect two_arches "ARCH takes one arch" make -s -C "$top" vm ARCH="x86_64 arm64" RUN=/bin/true
+expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
+	make -s -C "$top" check KERNEL_SRC=/nonexistent
+mkdir -p "$tmp/linux-5.10/drivers/iommu"
+printf 'VERSION = 5\nPATCHLEVEL = 10\n' > "$tmp/linux-5.10/Makefile"
+expect wrong_kernel_version "is Linux 5.10, the series needs 6.12.y" \
+	env KERNEL_SRC="$tmp/linux-5.10" "$top/tools/testing/iommu-resv/assemble.sh" "$top" "$tmp/out"
+expect vm_without_run "make vm needs RUN=path" make -s -C "$top" vm ARCH=x86_64 RUN=
+
+# A glue patch whose context is not in the tree: named, with file and line, tree untouched.
+mkdir -p "$tmp/top/patches"
+cat > "$tmp/top/patches/0001-bad.patch" <<'EOP'
+From: iommu-resv developers <iommu-resv@example.org>
+Subject: [PATCH] iommu: A patch that does not apply
+
+---
+diff --git a/drivers/iommu/iommu.c b/drivers/iommu/iommu.c
+--- a/drivers/iommu/iommu.c
++++ b/drivers/iommu/iommu.c
+@@ -10,3 +10,4 @@
+ this line is not in iommu.c
+ nor is this one
++added
+ nor this
+EOP
+echo "0001-bad.patch" > "$tmp/top/patches/series"
+if [ -d "$OUT/patched/src/.git" ]; then
+	head_before=$(git -C "$OUT/patched/src" rev-parse HEAD)
+	expect patch_does_not_apply "patch 0001-bad.patch does not apply" \
+		"$top/tools/testing/iommu-resv/assemble.sh" "$tmp/top" "$OUT"
+	n=$((n + 1))
+	if grep -q "drivers/iommu/iommu.c:10" "$tmp/stderr" &&
+	   [ "$(git -C "$OUT/patched/src" rev-parse HEAD)" = "$head_before" ]; then
+		echo "ok $n failed_patch_names_hunk_and_leaves_tree"
+	else
+		sed 's/^/#   /' "$tmp/stderr"
+		echo "not ok $n failed_patch_names_hunk_and_leaves_tree"
+		failed=$((failed + 1))
+	fi
+else
+	n=$((n + 2))
+	echo "not ok $((n - 1)) patch_does_not_apply # no assembled tree in $OUT"
+	echo "not ok $n failed_patch_names_hunk_and_leaves_tree # no assembled tree"
+	failed=$((failed + 2))
+fi
+
+# No QEMU on PATH.
+mkdir -p "$tmp/bin"
+ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$tmp/bin/python3"
+touch "$tmp/k" "$tmp/i"
+expect qemu_missing "qemu-system-aarch64 not found" \
+	env PATH="$tmp/bin" python3 "$here/../vmrun.py" --arch arm64 --kernel "$tmp/k" \
+	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
+[ $failed = 0 ]

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The verdicts the harness draws from guest output: a run that should fail
+must fail. Prints TAP."""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), '..'))
+import vmrun  # noqa: E402
+
+PASSING_TAP = """TAP version 13
+1..2
+# Starting 2 tests from 1 test cases.
+ok 1 groups.format
+ok 2 groups.sorted # SKIP no groups
+# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0
+"""
+
+
+def boot_result(out, console='', timed_out=False):
+    fd, path = tempfile.mkstemp(suffix='.console.log')
+    with os.fdopen(fd, 'w') as f:
+        f.write(console)
+    return dict(out=out, console=console, timed_out=timed_out, console_log=path)
+
+
+def verdicts(out, console='', timed_out=False, tests=('t1',)):
+    res = boot_result(out, console, timed_out)
+    try:
+        return vmrun.judge(res, list(tests), '')
+    finally:
+        os.unlink(res['console_log'])
+
+
+def kinds(vs):
+    return sorted(v for v, _, _ in vs)
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+@case
+def good_run_passes():
+    vs = verdicts('@@BEGIN\n@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n@@DONE\n')
+    return kinds(vs) == ['pass', 'skip']
+
+
+@case
+def not_ok_fails():
+    tap = PASSING_TAP.replace('ok 1 groups.format', 'not ok 1 groups.format')
+    vs = verdicts('@@TEST t1\n' + tap + '@@END t1 rc=1\n@@DONE\n')
+    return ('fail', 't1/groups.format', '') in vs
+
+
+@case
+def missing_plan_fails():
+    tap = PASSING_TAP.replace('1..2\n', '')
+    vs = verdicts('@@TEST t1\n' + tap + '@@END t1 rc=0\n@@DONE\n')
+    return any(v == 'fail' and d == 'no TAP plan' for v, _, d in vs)
+
+
+@case
+def short_count_fails():
+    tap = PASSING_TAP.replace('1..2', '1..3')
+    vs = verdicts('@@TEST t1\n' + tap + '@@END t1 rc=0\n@@DONE\n')
+    return any(v == 'fail' and 'plan says 3' in d for v, _, d in vs)
+
+
+@case
+def crash_without_end_fails():
+    vs = verdicts('@@TEST t1\nTAP version 13\n1..2\nok 1 a\n')
+    return any(v == 'fail' and n == 't1' for v, n, _ in vs) and \
+        any(v == 'fail' and n == 'boot' for v, n, _ in vs)
+
+
+@case
+def test_that_never_ran_fails():
+    vs = verdicts('@@DONE\n', tests=('t1', 't2'))
+    return [n for v, n, _ in vs if v == 'fail'] == ['t1', 't2']
+
+
+@case
+def nonzero_exit_fails():
+    vs = verdicts('@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=139\n@@DONE\n')
+    return any(v == 'fail' and 'exit status 139' in d for v, _, d in vs)
+
+
+@case
+def timeout_fails():
+    vs = verdicts('@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n', timed_out=True)
+    return any(v == 'fail' and d == 'timed out' for v, _, d in vs)
+
+
+@case
+def splats_fail():
+    ok = '@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n@@DONE\n'
+    for splat in ('WARNING: CPU: 0 PID: 1 at drivers/iommu/iommu.c:1 x+0x1/0x2',
+                  'BUG: KASAN: slab-out-of-bounds in foo+0x1/0x2',
+                  'Oops: general protection fault', 'Call Trace:',
+                  'WARNING: possible circular locking dependency detected',
+                  'unreferenced object 0xffff888001234567 (size 64):',
+                  'INFO: task sh:1 blocked for more than 120 seconds.'):
+        vs = verdicts(ok, console='booting\n' + splat + '\n')
+        if not any(v == 'fail' and n == 'console' for v, n, _ in vs):
+            print('# not caught: ' + splat)
+            return False
+    return not any(v == 'fail' for v, _, _ in verdicts(ok, console='all fine\n'))
+
+
+@case
+def kunit_failure_fails():
+    console = ('KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: suite\n'
+               '    1..2\n    ok 1 a\n    not ok 2 b\nnot ok 1 suite\n')
+    here = os.path.dirname(os.path.realpath(__file__))
+    ktree = os.environ.get('OUT', os.path.join(here, '../../../../out')) + '/patched/src'
+    if not os.path.exists(ktree + '/tools/testing/kunit/kunit.py'):
+        print('# no assembled tree for the KUnit parser')
+        return False
+    res = boot_result('@@DONE\n', console)
+    try:
+        vs = vmrun.judge(res, [], ktree)
+    finally:
+        os.unlink(res['console_log'])
+    return ('pass', 'kunit/suite/a', '') in vs and \
+        any(v == 'fail' and n == 'kunit/suite/b' for v, n, _ in vs)
+
+
+def main():
+    print('TAP version 13')
+    print(f'1..{len(CASES)}')
+    failed = 0
+    for i, fn in enumerate(CASES, 1):
+        try:
+            ok = fn()
+        except Exception as e:  # a crash in a case is that case's failure
+            print(f'# {fn.__name__}: {e!r}')
+            ok = False
+        failed += not ok
+        print(f'{"ok" if ok else "not ok"} {i} {fn.__name__}')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a test kernel in QEMU on an arch's topology and judge the run.
+
+Two modes:
+  tests  run every kselftest in the initramfs; parse their TAP output and
+         the KUnit KTAP in the console; fail on any 'not ok', a missing plan,
+         a timeout or a kernel splat. Writes one result line per test case.
+  run    run /run-me, print its output, exit with its exit status.
+"""
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+
+ARCHES = {
+    'x86_64': dict(qemu='qemu-system-x86_64', console='ttyS0',
+                   out='/dev/ttyS1',
+                   cmdline='intel_iommu=on iommu.strict=1',
+                   outdev=lambda path: ['-serial', 'file:' + path]),
+    'arm64': dict(qemu='qemu-system-aarch64', console='ttyAMA0',
+                  out='/dev/hvc0', cmdline='iommu.strict=1',
+                  # virtio-mmio: not on PCI, so not behind the SMMU and not in a group.
+                  outdev=lambda path: ['-device', 'virtio-serial-device',
+                                       '-chardev', 'file,id=tout,path=' + path,
+                                       '-device', 'virtconsole,chardev=tout']),
+}
+
+# A kernel splat anywhere in the console fails the run.
+SPLAT = re.compile(r'(WARNING: CPU:|------------\[ cut here \]|BUG: |Oops|Kernel panic|'
+                   r'KASAN: |UBSAN: |possible circular locking|possible recursive locking|'
+                   r'inconsistent lock state|suspicious RCU usage|Call Trace:|'
+                   r'INFO: task .* blocked for more than|unreferenced object 0x|'
+                   r'watchdog: BUG: soft lockup)')
+
+TAP_RESULT = re.compile(r'^(not ok|ok) +(\d+)(?: +-?)? *([^#]*?)\s*(?:#\s*(.*))?$')
+
+
+def topology_args(path):
+    args = []
+    with open(path) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line:
+                args += shlex.split(line)
+    return args
+
+
+def probe_kvm(arch, kernel, initrd, logdir):
+    """KVM only if a probe guest boots with it (here it fails: use TCG)."""
+    if arch != 'x86_64' or os.uname().machine != 'x86_64' or not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return 'tcg'
+    cache = os.path.join(logdir, '..', 'kvm-probe')
+    if os.path.exists(cache):
+        return open(cache).read().strip()
+    res = boot(arch, kernel, initrd, 'kvm', 'probe', [], os.path.join(logdir, 'kvm-probe'), 30,
+               topology=False)
+    accel = 'kvm' if res['ok'] and '@@PROBE ok' in res['out'] else 'tcg'
+    with open(cache, 'w') as f:
+        f.write(accel + '\n')
+    print(f'vmrun: KVM probe guest {"booted" if accel == "kvm" else "failed"}; using {accel.upper()}')
+    return accel
+
+
+def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=True,
+         echo=False):
+    a = ARCHES[arch]
+    console_log = logbase + '.console.log'
+    out_log = logbase + '.out.log'
+    for p in (console_log, out_log):
+        if os.path.exists(p):
+            os.unlink(p)
+    open(out_log, 'w').close()
+    append = (f'console={a["console"]} {a["cmdline"]} panic=-1 printk.time=0 '
+              f'resv.mode={mode} resv.out={a["out"]} resv.timeout={max(timeout - 30, 30)}')
+    cmd = [a['qemu']]
+    if topology:
+        cmd += topology_args(os.path.join(HERE, 'topology', arch + '.qemu'))
+    elif arch == 'x86_64':
+        cmd += ['-machine', 'q35', '-m', '512M']
+    else:
+        cmd += ['-machine', 'virt', '-cpu', 'cortex-a57', '-m', '512M']
+    cmd += ['-accel', accel, '-display', 'none', '-monitor', 'none', '-no-reboot',
+            '-serial', 'file:' + console_log]
+    cmd += a['outdev'](out_log)
+    cmd += ['-kernel', kernel, '-initrd', initrd, '-append', append]
+    cmd += extra
+    with open(logbase + '.cmd', 'w') as f:
+        f.write(shlex.join(cmd) + '\n')
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    shown = 0
+    timed_out = False
+    while proc.poll() is None:
+        if echo:
+            shown = echo_new(out_log, shown)
+        if time.monotonic() - start > timeout:
+            proc.kill()
+            timed_out = True
+            break
+        time.sleep(0.2)
+    qemu_out = proc.communicate()[0]
+    if echo:
+        echo_new(out_log, shown)
+    with open(out_log, errors='replace') as f:
+        out = f.read().replace('\r\n', '\n')
+    console = ''
+    if os.path.exists(console_log):
+        with open(console_log, errors='replace') as f:
+            console = f.read().replace('\r\n', '\n')
+    return dict(ok=not timed_out and proc.returncode == 0, rc=proc.returncode,
+                timed_out=timed_out, out=out, console=console, qemu_out=qemu_out,
+                seconds=time.monotonic() - start, console_log=console_log)
+
+
+def echo_new(path, shown):
+    with open(path, 'rb') as f:
+        f.seek(shown)
+        data = f.read()
+    # Protocol lines are for the host, not the person.
+    text = data.decode(errors='replace').replace('\r\n', '\n')
+    cut = text.rfind('\n') + 1
+    for line in text[:cut].splitlines():
+        if not line.startswith('@@'):
+            print(line, flush=True)
+    return shown + len(text[:cut].encode())
+
+
+def parse_tap(text):
+    """Results of one kselftest binary's TAP: (plan, [(ok, num, name, directive)])."""
+    plan = None
+    results = []
+    for line in text.splitlines():
+        if re.match(r'^1\.\.\d+', line) and plan is None:
+            plan = int(line[3:].split()[0])
+            continue
+        m = TAP_RESULT.match(line)
+        if m:
+            results.append((m.group(1) == 'ok', int(m.group(2)), m.group(3).strip(),
+                            (m.group(4) or '').strip()))
+    return plan, results
+
+
+def split_tests(out):
+    """Per-test sections of the output channel: {name: (text, rc or None)}."""
+    tests = {}
+    cur = None
+    buf = []
+    for line in out.splitlines():
+        if line.startswith('@@TEST '):
+            cur, buf = line[7:].strip(), []
+        elif line.startswith('@@END ') and cur:
+            m = re.search(r'rc=(\d+)', line)
+            tests[cur] = ('\n'.join(buf), int(m.group(1)) if m else None)
+            cur = None
+        elif cur:
+            buf.append(line)
+    if cur:
+        tests[cur] = ('\n'.join(buf), None)
+    return tests
+
+
+def kunit_results(console_log, ktree):
+    """KUnit results from the console, through the tree's own KTAP parser."""
+    with open(console_log, errors='replace') as f:
+        console = f.read()
+    if 'KTAP version' not in console:
+        return []
+    if re.search(r'^KTAP version 1\n1\.\.0$', console, re.M):
+        return []       # KUnit built in, no suites enabled
+    parser = os.path.join(ktree, 'tools/testing/kunit/kunit.py')
+    js = console_log + '.kunit.json'
+    if os.path.exists(js):
+        os.unlink(js)
+    subprocess.run([sys.executable, parser, 'parse', '--json=' + js, console_log],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with open(js) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return [('fail', 'kunit', 'KTAP output could not be parsed')]
+    res = []
+
+    def walk(group, path):
+        for c in group.get('test_cases', []):
+            st = c.get('status', 'FAIL')
+            v = {'PASS': 'pass', 'SKIP': 'skip'}.get(st, 'fail')
+            res.append((v, '/'.join(path + [c.get('name', '?')]), '' if v == 'pass' else st))
+        for g in group.get('sub_groups', []):
+            walk(g, path + [g.get('name', '?')])
+    walk(data, ['kunit'])
+    if not res:
+        res.append(('fail', 'kunit', 'KUnit ran but no test case was parsed'))
+    return res
+
+
+def judge_tap(name, text, rc):
+    """Verdicts for one TAP stream (a kselftest binary or a host test)."""
+    verdicts = []
+    plan, results = parse_tap(text)
+    if plan is None:
+        verdicts.append(('fail', name, 'no TAP plan'))
+    elif len(results) != plan:
+        verdicts.append(('fail', name, f'plan says {plan} tests, {len(results)} reported'))
+    for ok, num, tname, directive in results:
+        if directive.upper().startswith('SKIP'):
+            verdicts.append(('skip', f'{name}/{tname}', directive))
+        elif ok:
+            verdicts.append(('pass', f'{name}/{tname}', ''))
+        else:
+            verdicts.append(('fail', f'{name}/{tname}', directive))
+    if rc is None:
+        verdicts.append(('fail', name, 'did not finish'))
+    elif rc not in (0, 4) and not any(v[0] == 'fail' for v in verdicts):
+        # kselftest exits 4 when everything skipped; any other non-zero is a failure.
+        verdicts.append(('fail', name, f'exit status {rc}'))
+    return verdicts
+
+
+def judge(res, expected_tests, ktree):
+    """List of (verdict, name, detail) for one 'tests' boot."""
+    verdicts = []
+    sections = split_tests(res['out'])
+    for t in expected_tests:
+        if t not in sections:
+            verdicts.append(('fail', t, 'did not run (boot failed or timed out?)'))
+            continue
+        text, rc = sections[t]
+        verdicts += judge_tap(t, text, rc)
+    verdicts += kunit_results(res['console_log'], ktree)
+    if res['timed_out']:
+        verdicts.append(('fail', 'boot', 'timed out'))
+    elif '@@DONE' not in res['out']:
+        verdicts.append(('fail', 'boot', 'the guest did not finish its tests'))
+    splats = [l for l in res['console'].splitlines() if SPLAT.search(l)]
+    if splats:
+        verdicts.append(('fail', 'console', 'kernel splat: ' + splats[0].strip()))
+    return verdicts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument('--arch', choices=sorted(ARCHES))
+    ap.add_argument('--kernel')
+    ap.add_argument('--initrd')
+    ap.add_argument('--judge-tap', metavar='FILE',
+                    help='judge a host test\'s TAP output instead of booting')
+    ap.add_argument('--exit-status', type=int, default=0,
+                    help='with --judge-tap: the test\'s exit status')
+    ap.add_argument('--mode', choices=('tests', 'run'), default='tests')
+    ap.add_argument('--tests', default='', help='names expected to run (tests mode)')
+    ap.add_argument('--ktree', help='kernel tree (for the KUnit parser)')
+    ap.add_argument('--logdir', required=True)
+    ap.add_argument('--label', default='')
+    ap.add_argument('--results', help='append result lines here (tests mode)')
+    ap.add_argument('--timeout', type=int, default=900)
+    ap.add_argument('--extra', default='', help='extra QEMU arguments')
+    ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
+    args = ap.parse_args()
+
+    if args.judge_tap:
+        with open(args.judge_tap, errors='replace') as f:
+            text = f.read()
+        sys.exit(record(judge_tap(args.label, text, args.exit_status), args.label,
+                        args.results))
+    if not (args.arch and args.kernel and args.initrd):
+        ap.error('--arch, --kernel and --initrd are required to boot')
+    a = ARCHES[args.arch]
+    if not shutil.which(a['qemu']):
+        sys.exit(f'vmrun: error: {a["qemu"]} not found (run "make deps")')
+    for p in (args.kernel, args.initrd):
+        if not os.path.exists(p):
+            sys.exit(f'vmrun: error: {p} does not exist (run "make build")')
+    os.makedirs(args.logdir, exist_ok=True)
+    accel = args.accel
+    if accel == 'auto':
+        accel = probe_kvm(args.arch, args.kernel, args.initrd, args.logdir)
+    label = args.label or args.arch
+    logbase = os.path.join(args.logdir, label)
+    extra = shlex.split(args.extra)
+
+    if args.mode == 'run':
+        res = boot(args.arch, args.kernel, args.initrd, accel, 'run', extra, logbase,
+                   args.timeout, echo=True)
+        m = re.search(r'^@@EXIT (\d+)', res['out'], re.M)
+        print(f'vmrun: console log: {res["console_log"]}', file=sys.stderr)
+        if res['timed_out']:
+            print(f'vmrun: error: timed out after {args.timeout} s', file=sys.stderr)
+            sys.exit(124)
+        if not m:
+            print('vmrun: error: the guest ended without an exit status '
+                  f'(QEMU: {res["qemu_out"].strip() or "rc " + str(res["rc"])})', file=sys.stderr)
+            sys.exit(125)
+        splats = [l for l in res['console'].splitlines() if SPLAT.search(l)]
+        if splats:
+            print(f'vmrun: warning: kernel splat in the console: {splats[0].strip()}',
+                  file=sys.stderr)
+        sys.exit(int(m.group(1)))
+
+    tests = args.tests.split()
+    res = boot(args.arch, args.kernel, args.initrd, accel, 'tests', extra, logbase,
+               args.timeout)
+    if res['qemu_out'].strip():
+        with open(logbase + '.qemu.log', 'w') as f:
+            f.write(res['qemu_out'])
+    verdicts = judge(res, tests, args.ktree or '')
+    print(f'vmrun: {label}: booted and ran in {res["seconds"]:.0f} s ({accel.upper()}); '
+          f'console log: {res["console_log"]}')
+    if res['qemu_out'].strip() and any(v == 'fail' for v, _, _ in verdicts):
+        print('vmrun: QEMU said: ' + res['qemu_out'].strip().splitlines()[-1])
+    sys.exit(record(verdicts, label, args.results))
+
+
+def record(verdicts, label, results):
+    """Print and store one line per verdict; 1 if anything failed."""
+    lines = [f'{v} {label}/{n}' + (f' # {d}' if d else '') for v, n, d in verdicts]
+    for l in lines:
+        print('  ' + l)
+    if results:
+        with open(results, 'a') as f:
+            f.write('\n'.join(lines) + '\n')
+    return 1 if any(v == 'fail' for v, _, _ in verdicts) else 0
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the reserved-region selftests: read the per-group sysfs
+ * files, find and bind PCI devices to vfio-pci, and compute the IOVA ranges a
+ * group leaves usable, independently of the kernel's own code.
+ */
+#ifndef __SELFTESTS_IOMMU_RESV_UTILS_H
+#define __SELFTESTS_IOMMU_RESV_UTILS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#define RESV_GROUPS_DIR	"/sys/kernel/iommu_groups"
+#define RESV_PCI_DIR	"/sys/bus/pci/devices"
+#define RESV_MAX	512
+
+/* The fixed software/hardware MSI windows each arch's IOMMU driver reports. */
+#if defined(__x86_64__)
+#define RESV_MSI_START	0xfee00000ULL
+#define RESV_MSI_END	0xfeefffffULL
+/* QEMU's intel-iommu default aw-bits=39: the domain aperture is 39 bits. */
+#define RESV_APERTURE_END	((1ULL << 39) - 1)
+#elif defined(__aarch64__)
+#define RESV_MSI_START	0x8000000ULL
+#define RESV_MSI_END	0x80fffffULL
+/* SMMUv3 stage-1 domains cover the 48-bit VA space (VA_BITS=48). */
+#define RESV_APERTURE_END	((1ULL << 48) - 1)
+#endif
+
+struct resv_region {
+	uint64_t start;
+	uint64_t end;		/* inclusive */
+	char type[32];
+};
+
+struct resv_range {
+	uint64_t start;
+	uint64_t end;		/* inclusive */
+};
+
+static inline int resv_read_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + total, size - 1 - total)) > 0)
+		total += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[total] = '\0';
+	return total;
+}
+
+/* Groups present now, ascending. Returns the count or -errno. */
+static inline int resv_list_groups(int *groups, int max)
+{
+	DIR *d = opendir(RESV_GROUPS_DIR);
+	struct dirent *e;
+	int n = 0, i, j;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		groups[n++] = atoi(e->d_name);
+	}
+	closedir(d);
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && groups[j - 1] > groups[j]; j--) {
+			int t = groups[j];
+
+			groups[j] = groups[j - 1];
+			groups[j - 1] = t;
+		}
+	return n;
+}
+
+/*
+ * Parse one legacy "reserved_regions" line: "0x%016llx 0x%016llx %s\n".
+ * Returns true only when the line is byte-for-byte in that format.
+ */
+static inline bool resv_parse_line(const char *line, struct resv_region *r)
+{
+	char again[128];
+	int used = 0;
+
+	if (sscanf(line, "0x%16" SCNx64 " 0x%16" SCNx64 " %31s%n",
+		   &r->start, &r->end, r->type, &used) != 3)
+		return false;
+	snprintf(again, sizeof(again), "0x%016" PRIx64 " 0x%016" PRIx64 " %s",
+		 r->start, r->end, r->type);
+	return (size_t)used == strlen(line) && !strcmp(again, line);
+}
+
+/* Regions of a group from the legacy file; -errno, or -EBADMSG on a bad line. */
+static inline int resv_read_group(int group, struct resv_region *r, int max)
+{
+	static char buf[1 << 20];
+	char path[PATH_MAX], *line, *save;
+	int n = 0, ret;
+
+	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions", group);
+	ret = resv_read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	if (ret && buf[ret - 1] != '\n')
+		return -EBADMSG;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (n == max || !resv_parse_line(line, &r[n]))
+			return -EBADMSG;
+		n++;
+	}
+	return n;
+}
+
+static inline bool resv_type_known(const char *type)
+{
+	static const char * const known[] = {
+		"direct", "direct-relaxable", "reserved", "msi",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(type, known[i]))
+			return true;
+	return false;
+}
+
+/* VFIO type1 relaxes direct-relaxable regions: they stay mappable. */
+static inline bool resv_type1_excludes(const struct resv_region *r)
+{
+	return strcmp(r->type, "direct-relaxable") != 0;
+}
+
+/*
+ * The usable IOVA ranges: [ap_start, ap_end] minus every region type1
+ * excludes. A plain interval subtraction, written for the test alone.
+ */
+static inline int resv_complement(const struct resv_region *r, int nr,
+				  uint64_t ap_start, uint64_t ap_end,
+				  struct resv_range *out, int max)
+{
+	uint64_t cur = ap_start;
+	bool done = false;
+	int n = 0, i, j;
+	int idx[RESV_MAX];
+
+	if (nr > RESV_MAX)
+		return -E2BIG;
+	for (i = 0; i < nr; i++)
+		idx[i] = i;
+	for (i = 1; i < nr; i++)	/* order by start */
+		for (j = i; j > 0 && r[idx[j - 1]].start > r[idx[j]].start; j--) {
+			int t = idx[j];
+
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	for (i = 0; i < nr && !done; i++) {
+		const struct resv_region *x = &r[idx[i]];
+
+		if (!resv_type1_excludes(x) || x->end < cur)
+			continue;
+		if (x->start > ap_end)
+			break;
+		if (x->start > cur) {
+			if (n == max)
+				return -E2BIG;
+			out[n].start = cur;
+			out[n++].end = x->start - 1;
+		}
+		if (x->end >= ap_end)
+			done = true;
+		else
+			cur = x->end + 1;
+	}
+	if (!done) {
+		if (n == max)
+			return -E2BIG;
+		out[n].start = cur;
+		out[n++].end = ap_end;
+	}
+	return n;
+}
+
+/* Is [start, end] inside one usable range? */
+static inline bool resv_usable(const struct resv_range *u, int nu, uint64_t start,
+			       uint64_t end)
+{
+	int i;
+
+	if (end < start)
+		return false;
+	for (i = 0; i < nu; i++)
+		if (start >= u[i].start && end <= u[i].end)
+			return true;
+	return false;
+}
+
+static inline int resv_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* A hex attribute of a PCI device, e.g. "vendor"; ~0 when unreadable. */
+static inline unsigned int resv_pci_attr(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%.64s/%.64s", bdf, attr);
+	if (resv_read_file(path, buf, sizeof(buf)) < 0)
+		return ~0U;
+	return strtoul(buf, NULL, 16);
+}
+
+/* BDFs of PCI devices with this vendor:device, in sysfs order. */
+static inline int resv_find_pci(unsigned int vendor, unsigned int device,
+				char bdfs[][16], int max)
+{
+	DIR *d = opendir(RESV_PCI_DIR);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (resv_pci_attr(e->d_name, "vendor") == vendor &&
+		    resv_pci_attr(e->d_name, "device") == device)
+			snprintf(bdfs[n++], 16, "%.15s", e->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+/* The group a device is in now, or -errno (-ENOENT: no group). */
+static inline int resv_device_group(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	return atoi(strrchr(link, '/') + 1);
+}
+
+/* Bind a PCI device to vfio-pci (idempotent); returns its group or -errno. */
+static inline int resv_bind_vfio(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (!strcmp(strrchr(link, '/') + 1, "vfio-pci"))
+			return resv_device_group(bdf);
+		snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/driver/unbind", bdf);
+		ret = resv_write_file(path, bdf);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/driver_override", bdf);
+	ret = resv_write_file(path, "vfio-pci");
+	if (ret)
+		return ret;
+	ret = resv_write_file("/sys/bus/pci/drivers_probe", bdf);
+	if (ret)
+		return ret;
+	return resv_device_group(bdf);
+}
+
+/* A type1v2 container holding one group; returns the container fd or -errno. */
+static inline int resv_type1_container(int group, int *group_fd)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int container, gfd, ret;
+
+	container = open("/dev/vfio/vfio", O_RDWR);
+	if (container < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	gfd = open(path, O_RDWR);
+	if (gfd < 0) {
+		ret = -errno;
+		goto err_container;
+	}
+	if (ioctl(gfd, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		goto err_group;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ret = -EBUSY;
+		goto err_group;
+	}
+	if (ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		ret = -errno;
+		goto err_group;
+	}
+	*group_fd = gfd;
+	return container;
+err_group:
+	close(gfd);
+err_container:
+	close(container);
+	return ret;
+}
+
+static inline int resv_type1_map(int container, void *buf, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+static inline int resv_type1_unmap(int container, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+}
+
+/* The IOVA ranges type1 reports through VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE. */
+static inline int resv_type1_iova_ranges(int container, struct resv_range *out, int max)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *hdr;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	uint32_t argsz = sizeof(*info);
+	uint32_t i;
+	int n = -ENOENT;
+
+	info = calloc(1, argsz);
+	if (!info)
+		return -ENOMEM;
+	info->argsz = argsz;
+	if (ioctl(container, VFIO_IOMMU_GET_INFO, info))
+		goto out_errno;
+	if (info->argsz > argsz) {
+		argsz = info->argsz;
+		free(info);
+		info = calloc(1, argsz);
+		if (!info)
+			return -ENOMEM;
+		info->argsz = argsz;
+		if (ioctl(container, VFIO_IOMMU_GET_INFO, info))
+			goto out_errno;
+	}
+	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || !info->cap_offset)
+		goto out;
+	for (hdr = (void *)info + info->cap_offset;;
+	     hdr = (void *)info + hdr->next) {
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			cap = (void *)hdr;
+			if (cap->nr_iovas > (uint32_t)max) {
+				n = -E2BIG;
+				goto out;
+			}
+			for (i = 0; i < cap->nr_iovas; i++) {
+				out[i].start = cap->iova_ranges[i].start;
+				out[i].end = cap->iova_ranges[i].end;
+			}
+			n = cap->nr_iovas;
+			goto out;
+		}
+		if (!hdr->next)
+			break;
+	}
+	goto out;
+out_errno:
+	n = -errno;
+out:
+	free(info);
+	return n;
+}
+
+#endif /* __SELFTESTS_IOMMU_RESV_UTILS_H */
