@@ -131,6 +131,7 @@ host_selftests() {
 		OUT=$OUT "$t" > "$out" 2>&1
 		"$here/vmrun.py" --judge-tap "$out" --label "host/$(basename "${t%.*}")" \
 			--results "$results" --exit-status $?
+		[ $? -le 1 ] || record_fail "host/$(basename "${t%.*}")" "its output could not be judged"
 	done
 }
 
@@ -194,7 +195,7 @@ cmd_run() {
 		irf=$OUT/guest/$a/run-initramfs.cpio.gz
 		initramfs "$a" "$irf" "run-me=$here/guest/run-demo.sh" || return 1
 		echo
-		echo "=================== $a: $(cat "$OUT/base.version") + series, $(basename "$(kdir "$a")") ==================="
+		echo "=================== $a: Linux $(cat "$OUT/base.version") $([ $variant = base ] && echo "(unpatched base)" || echo "+ $(git -C "$OUT/patched/src" rev-list --count base..HEAD) series patches") ==================="
 		"$here/vmrun.py" --arch "$a" --kernel "$(kdir "$a")/kernel.img" --initrd "$irf" \
 			--mode run --logdir "$logdir" --label "run-$a" --timeout "$BOOT_TIMEOUT" \
 			--extra "${QEMU_EXTRA:-}" || rc=1
@@ -208,6 +209,7 @@ cmd_vm() {
 	[ -n "${ARCH:-}" ] || { err "make vm needs ARCH=x86_64|arm64"; return 2; }
 	[ -n "${RUN:-}" ] || { err "make vm needs RUN=path (a static binary or #!/bin/sh script)"; return 2; }
 	[ -f "$RUN" ] || { err "RUN=$RUN does not exist"; return 2; }
+	: > "$phases"
 	cmd_build >/dev/null || { err "build failed (run 'make build ARCH=$ARCH' to see why)"; return 2; }
 	local irf=$OUT/guest/$ARCH/vm-initramfs.cpio.gz t args=()
 	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$ARCH/$t"); done
@@ -220,7 +222,7 @@ cmd_vm() {
 case ${1:-} in
 check) cmd_check ;;
 run) : > "$phases"; cmd_run ;;
-vm) : > "$phases"; cmd_vm ;;
+vm) cmd_vm ;;
 build) : > "$phases"; cmd_build && cat "$phases" ;;
 *) err "usage: harness.sh check|run|vm|build"; exit 2 ;;
 esac

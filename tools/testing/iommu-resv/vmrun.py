@@ -122,16 +122,16 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
 
 
 def echo_new(path, shown):
+    """Print the complete lines added to @path since byte @shown."""
     with open(path, 'rb') as f:
         f.seek(shown)
         data = f.read()
-    # Protocol lines are for the host, not the person.
-    text = data.decode(errors='replace').replace('\r\n', '\n')
-    cut = text.rfind('\n') + 1
-    for line in text[:cut].splitlines():
-        if not line.startswith('@@'):
+    cut = data.rfind(b'\n') + 1
+    for line in data[:cut].decode(errors='replace').splitlines():
+        line = line.rstrip('\r')
+        if not line.startswith('@@'):  # protocol lines are for the host
             print(line, flush=True)
-    return shown + len(text[:cut].encode())
+    return shown + cut
 
 
 def parse_tap(text):
@@ -258,7 +258,7 @@ def main():
     ap.add_argument('--mode', choices=('tests', 'run'), default='tests')
     ap.add_argument('--tests', default='', help='names expected to run (tests mode)')
     ap.add_argument('--ktree', help='kernel tree (for the KUnit parser)')
-    ap.add_argument('--logdir', required=True)
+    ap.add_argument('--logdir')
     ap.add_argument('--label', default='')
     ap.add_argument('--results', help='append result lines here (tests mode)')
     ap.add_argument('--timeout', type=int, default=900)
@@ -271,8 +271,8 @@ def main():
             text = f.read()
         sys.exit(record(judge_tap(args.label, text, args.exit_status), args.label,
                         args.results))
-    if not (args.arch and args.kernel and args.initrd):
-        ap.error('--arch, --kernel and --initrd are required to boot')
+    if not (args.arch and args.kernel and args.initrd and args.logdir):
+        ap.error('--arch, --kernel, --initrd and --logdir are required to boot')
     a = ARCHES[args.arch]
     if not shutil.which(a['qemu']):
         sys.exit(f'vmrun: error: {a["qemu"]} not found (run "make deps")')
@@ -322,8 +322,13 @@ def main():
 def record(verdicts, label, results):
     """Print and store one line per verdict; 1 if anything failed."""
     lines = [f'{v} {label}/{n}' + (f' # {d}' if d else '') for v, n, d in verdicts]
+    # Failures and skips in full; passes only counted (all are in the results file).
     for l in lines:
-        print('  ' + l)
+        if not l.startswith('pass '):
+            print('  ' + l)
+    counts = {k: sum(v == k for v, _, _ in verdicts) for k in ('pass', 'fail', 'skip')}
+    print(f'  {label}: {counts["pass"]} passed, {counts["fail"]} failed, '
+          f'{counts["skip"]} skipped')
     if results:
         with open(results, 'a') as f:
             f.write('\n'.join(lines) + '\n')

@@ -30,15 +30,15 @@ expect() {
 
 echo "TAP version 13"
 echo "1..8"
-expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" check ARCH=sparc
-expect two_arches "ARCH takes one arch" make -s -C "$top" vm ARCH="x86_64 arm64" RUN=/bin/true
+expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
+expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
-	make -s -C "$top" check KERNEL_SRC=/nonexistent
+	make -s -C "$top" OUT="$tmp/out" check KERNEL_SRC=/nonexistent
 mkdir -p "$tmp/linux-5.10/drivers/iommu"
 printf 'VERSION = 5\nPATCHLEVEL = 10\n' > "$tmp/linux-5.10/Makefile"
 expect wrong_kernel_version "is Linux 5.10, the series needs 6.12.y" \
 	env KERNEL_SRC="$tmp/linux-5.10" "$top/tools/testing/iommu-resv/assemble.sh" "$top" "$tmp/out"
-expect vm_without_run "make vm needs RUN=path" make -s -C "$top" vm ARCH=x86_64 RUN=
+expect vm_without_run "make vm needs RUN=path" make -s -C "$top" OUT="$tmp/out" vm ARCH=x86_64 RUN=
 
 # A glue patch whose context is not in the tree: named, with file and line, tree untouched.
 mkdir -p "$tmp/top/patches"
