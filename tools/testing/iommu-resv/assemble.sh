@@ -11,6 +11,7 @@
 #
 # usage: assemble.sh REPO_TOP OUT
 set -euo pipefail
+unset MAKEFLAGS MFLAGS MAKELEVEL	# called from make: nothing leaks into kernel makes
 
 top=$(realpath "$1")
 mkdir -p "$2"; out=$(realpath "$2")
@@ -69,7 +70,8 @@ make_base() {
 	GIT_INDEX_FILE=$out/base.index git --git-dir="$tree/.git" --work-tree="$src" add -A $force .
 	local t c ver
 	t=$(GIT_INDEX_FILE=$out/base.index git_t write-tree)
-	ver=$(make -s -C "$src" kernelversion 2>/dev/null || echo 6.12)
+	ver=$(awk '$2 == "=" && $1 ~ /^(VERSION|PATCHLEVEL|SUBLEVEL)$/ { v = v (v ? "." : "") $3 }
+		   END { print v }' "$src/Makefile")
 	c=$(printf 'Linux %s (%s)\n' "$ver" "$id" | git_t commit-tree "$t")
 	rm -f "$out/base.index"
 	[ -n "$tmp" ] && rm -rf "$tmp"

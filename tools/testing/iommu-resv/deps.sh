@@ -7,14 +7,15 @@ set -euo pipefail
 : "${DEBIAN_KVER:=6.12.117-1~deb12u1}"	# the base the series is tested on
 out=${1:-out}
 
-pkgs=(qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu
+pkgs=(qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
-      cpio ccache sparse xz-utils python3 perl kmod rsync dwarves)
+      cpio ccache sparse xz-utils python3 python3-ply python3-git perl kmod rsync dwarves)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
 	[gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc
+	[gcc-s390x-linux-gnu]=/usr/bin/s390x-linux-gnu-gcc
 	[busybox-static]=/bin/busybox
 	[ccache]=/usr/bin/ccache
 	[sparse]=/usr/bin/sparse
@@ -49,7 +50,13 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=""
 apt_update() { [ -n "$apt_updated" ] || { echo "deps: apt-get update"; apt-get update -qq; apt_updated=1; }; }
-apt_install() { apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+apt_install() {
+	local log
+	log=$(mktemp)
+	apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 ||
+		{ tail -n 20 "$log" >&2; rm -f "$log"; echo "deps: error: apt-get install $* failed" >&2; return 1; }
+	rm -f "$log"
+}
 
 if [ ${#missing[@]} -gt 0 ]; then
 	apt_update

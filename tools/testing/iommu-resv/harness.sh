@@ -135,6 +135,41 @@ host_selftests() {
 	done
 }
 
+# Every driver implementing get_resv_regions, and every caller, must still
+# build: allnoconfig + COMPILE_TEST fragments, objects only (x86_64, arm64, s390).
+compile_tests() {
+	local a arches_ct=$arches
+	[ -z "${ARCH:-}" ] && arches_ct="x86_64 arm64 s390"
+	for a in $arches_ct; do
+		if "$here/kbuild.sh" "$OUT" "$variant" "$a" compile-test > "$logdir/compile-test-$a.log" 2>&1; then
+			echo "pass compile-test/$a" >> "$results"
+		else
+			record_fail "compile-test/$a" "$(grep -m1 -E 'error|Error' "$logdir/compile-test-$a.log")"
+		fi
+	done
+}
+
+# The series as it would be mailed (git format-patch of the assembled tree):
+# checkpatch --strict must be clean on every patch.
+checkpatch_series() {
+	local dir=$OUT/check-series p name out
+	rm -rf "$dir"
+	git -C "$OUT/patched/src" format-patch -q -o "$dir" base..HEAD || return 1
+	for p in "$dir"/*.patch; do
+		[ -f "$p" ] || continue
+		name=$(basename "$p" .patch)
+		# Debian's python3 (with ply and git) for the SPDX check, not a pyenv one.
+		out=$(cd "$OUT/patched/src" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict \
+			--no-summary --terse "$p" 2>&1)
+		if [ -z "$out" ]; then
+			echo "pass checkpatch/$name" >> "$results"
+		else
+			echo "$out" > "$logdir/checkpatch-$name.log"
+			record_fail "checkpatch/$name" "$(head -n1 <<<"$out")"
+		fi
+	done
+}
+
 summary() {
 	local np nf ns
 	np=$(grep -c '^pass ' "$results" || true)
@@ -175,6 +210,8 @@ cmd_check() {
 		record_fail assemble "the series does not assemble"; summary; return 1
 	fi
 	phase "host selftests" host_selftests
+	[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
+	phase "compile-test builds" compile_tests
 	local a
 	for a in $arches; do
 		if ! phase "build $variant kernel $a" kernel "$a"; then

@@ -3,24 +3,27 @@
 #
 # Build one kernel: kbuild.sh OUT VARIANT ARCH [FLAVOUR]
 #   VARIANT: patched | base       (source tree OUT/VARIANT/src)
-#   ARCH:    x86_64 | arm64
+#   ARCH:    x86_64 | arm64 | s390 (compile-test only)
 #   FLAVOUR: test (default) | debug | compile-test
 # Output in OUT/VARIANT/build/ARCH[-FLAVOUR]. The layout is the same for
 # both variants, so with CCACHE_BASEDIR=OUT the base and patched builds share
 # ccache entries for every unchanged file.
 set -euo pipefail
+unset MAKEFLAGS MFLAGS MAKELEVEL	# the kernel's make gets only what is passed below
 
 out=$(realpath "$1"); variant=$2; arch=$3; flavour=${4:-test}
 here=$(dirname "$(realpath "$0")")
 src=$out/$variant/src
-bdir=$out/$variant/build/$arch${flavour:+-$flavour}
-bdir=${bdir%-test}
+bdir=$out/$variant/build/$arch
+[ "$flavour" = test ] || bdir=$bdir-$flavour
 die() { echo "kbuild: error: $*" >&2; exit 1; }
 [ -d "$src" ] || die "no $variant tree at $src (run 'make tree')"
 
 case $arch in
 x86_64) karch=x86; cross=; image=arch/x86/boot/bzImage ;;
 arm64)  karch=arm64; cross=aarch64-linux-gnu-; image=arch/arm64/boot/Image ;;
+s390)   karch=s390; cross=s390x-linux-gnu-; image=none	# compile-test only
+	[ "$flavour" = compile-test ] || die "s390 is built for compile-test only" ;;
 *) die "unknown ARCH '$arch' (x86_64 or arm64)" ;;
 esac
 
@@ -62,8 +65,11 @@ else
 fi
 
 if [ "$flavour" = compile-test ]; then
-	# Objects only: every IOMMU driver implementing get_resv_regions must build.
-	"${kmake[@]}" drivers/iommu/ drivers/vfio/
+	# Objects only: every IOMMU driver implementing get_resv_regions, and
+	# every caller of it, must build.
+	dirs=(drivers/iommu/ drivers/vfio/)
+	[ "$arch" = arm64 ] && dirs+=(drivers/acpi/arm64/)
+	"${kmake[@]}" "${dirs[@]}"
 	exit 0
 fi
 "${kmake[@]}" "$(basename "$image")"

@@ -60,7 +60,7 @@ def probe_kvm(arch, kernel, initrd, logdir):
     cache = os.path.join(logdir, '..', 'kvm-probe')
     if os.path.exists(cache):
         return open(cache).read().strip()
-    res = boot(arch, kernel, initrd, 'kvm', 'probe', [], os.path.join(logdir, 'kvm-probe'), 30,
+    res = boot(arch, kernel, initrd, 'kvm', 'probe', [], os.path.join(logdir, 'kvm-probe'), 15,
                topology=False)
     accel = 'kvm' if res['ok'] and '@@PROBE ok' in res['out'] else 'tcg'
     with open(cache, 'w') as f:
@@ -303,7 +303,10 @@ def main():
         if splats:
             print(f'vmrun: warning: kernel splat in the console: {splats[0].strip()}',
                   file=sys.stderr)
-        sys.exit(int(m.group(1)))
+        rc = int(m.group(1))
+        if rc:
+            print(f'vmrun: the program exited with status {rc}', file=sys.stderr)
+        sys.exit(rc)
 
     tests = args.tests.split()
     res = boot(args.arch, args.kernel, args.initrd, accel, 'tests', extra, logbase,

@@ -98,7 +98,7 @@ TEST_F(type1, map_at_region_edges)
 				{ "page above", e + 1, pg },
 			};
 
-			for (k = 0; k < (int)(sizeof(probes) / sizeof(probes[0])); k++) {
+			for (k = 0; k < ARRAY_SIZE(probes); k++) {
 				struct probe *p = &probes[k];
 				uint64_t last = p->start + p->size - 1;
 				int want, got;
@@ -110,12 +110,11 @@ TEST_F(type1, map_at_region_edges)
 				want = resv_usable(u, nu, p->start, last) ? 0 : -EINVAL;
 				got = try_map(container, self->buf, p->start, p->size);
 				EXPECT_EQ(want, got)
-					TH_LOG("%s group %d: %s of %s 0x%llx-0x%llx: map 0x%llx+0x%llx gave %d, want %d",
-					       self->bdf[d], self->group[d], p->what, r[i].type,
+					TH_LOG("%s: %s of %s at 0x%llx: map 0x%llx+0x%llx = %d",
+					       self->bdf[d], p->what, r[i].type,
 					       (unsigned long long)r[i].start,
-					       (unsigned long long)r[i].end,
 					       (unsigned long long)p->start,
-					       (unsigned long long)p->size, got, want);
+					       (unsigned long long)p->size, got);
 				checked++;
 			}
 		}
@@ -144,12 +143,12 @@ TEST_F(type1, iova_ranges_are_complement)
 					 self->bdf[d], self->group[d], ng, nw);
 		for (i = 0; i < nw; i++) {
 			EXPECT_EQ(want[i].start, got[i].start)
-				TH_LOG("%s: range %d starts at 0x%llx, want 0x%llx", self->bdf[d], i,
-				       (unsigned long long)got[i].start,
+				TH_LOG("%s: range %d starts at 0x%llx, want 0x%llx",
+				       self->bdf[d], i, (unsigned long long)got[i].start,
 				       (unsigned long long)want[i].start);
 			EXPECT_EQ(want[i].end, got[i].end)
-				TH_LOG("%s: range %d ends at 0x%llx, want 0x%llx", self->bdf[d], i,
-				       (unsigned long long)got[i].end,
+				TH_LOG("%s: range %d ends at 0x%llx, want 0x%llx",
+				       self->bdf[d], i, (unsigned long long)got[i].end,
 				       (unsigned long long)want[i].end);
 		}
 		close(gfd);

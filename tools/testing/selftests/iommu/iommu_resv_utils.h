@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "../kselftest.h"
+
 #define RESV_GROUPS_DIR	"/sys/kernel/iommu_groups"
 #define RESV_PCI_DIR	"/sys/bus/pci/devices"
 #define RESV_MAX	512
@@ -97,14 +99,15 @@ static inline int resv_list_groups(int *groups, int max)
  */
 static inline bool resv_parse_line(const char *line, struct resv_region *r)
 {
+	unsigned long long start, end;
 	char again[128];
 	int used = 0;
 
-	if (sscanf(line, "0x%16" SCNx64 " 0x%16" SCNx64 " %31s%n",
-		   &r->start, &r->end, r->type, &used) != 3)
+	if (sscanf(line, "0x%16llx 0x%16llx %31s%n", &start, &end, r->type, &used) != 3)
 		return false;
-	snprintf(again, sizeof(again), "0x%016" PRIx64 " 0x%016" PRIx64 " %s",
-		 r->start, r->end, r->type);
+	r->start = start;
+	r->end = end;
+	snprintf(again, sizeof(again), "0x%016llx 0x%016llx %s", start, end, r->type);
 	return (size_t)used == strlen(line) && !strcmp(again, line);
 }
 
@@ -136,7 +139,7 @@ static inline bool resv_type_known(const char *type)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(known); i++)
 		if (!strcmp(type, known[i]))
 			return true;
 	return false;
@@ -389,8 +392,8 @@ static inline int resv_type1_iova_ranges(int container, struct resv_range *out, 
 	}
 	if (!(info->flags & VFIO_IOMMU_INFO_CAPS) || !info->cap_offset)
 		goto out;
-	for (hdr = (void *)info + info->cap_offset;;
-	     hdr = (void *)info + hdr->next) {
+	hdr = (void *)info + info->cap_offset;
+	while (hdr) {
 		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
 			cap = (void *)hdr;
 			if (cap->nr_iovas > (uint32_t)max) {
@@ -404,8 +407,7 @@ static inline int resv_type1_iova_ranges(int container, struct resv_range *out, 
 			n = cap->nr_iovas;
 			goto out;
 		}
-		if (!hdr->next)
-			break;
+		hdr = hdr->next ? (void *)info + hdr->next : NULL;
 	}
 	goto out;
 out_errno:

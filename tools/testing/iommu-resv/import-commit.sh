@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# import-commit.sh TREE COMMIT PATCHNAME
+# Turn one commit of a kernel tree (e.g. a worktree of out/patched/src where
+# the series is being developed) into this repository's form: the files the
+# commit adds are copied to their kernel paths here (overlay), the changes to
+# existing files become patches/PATCHNAME (format-patch style, with the
+# commit's message), and patches/series gets the entry. Re-importing the same
+# PATCHNAME replaces its entry in place.
+set -euo pipefail
+tree=$1 commit=$2 name=$3
+top=$(realpath "$(dirname "$0")/../../..")
+die() { echo "import-commit: error: $*" >&2; exit 1; }
+case $name in *.patch) ;; *) die "PATCHNAME must end in .patch" ;; esac
+git -C "$tree" rev-parse -q --verify "$commit^{commit}" >/dev/null || die "no commit $commit in $tree"
+
+added=$(git -C "$tree" diff-tree --no-commit-id -r --name-only --diff-filter=A "$commit")
+for f in $added; do
+	mkdir -p "$top/$(dirname "$f")"
+	git -C "$tree" show "$commit:$f" > "$top/$f"
+done
+{
+	echo "From: iommu-resv developers <iommu-resv@example.org>"
+	echo "Subject: [PATCH] $(git -C "$tree" log -1 --format=%s "$commit")"
+	echo
+	git -C "$tree" log -1 --format=%b "$commit" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+	echo "---"
+	git -C "$tree" diff --diff-filter=MDR "$commit^" "$commit"
+} > "$top/patches/$name"
+
+entry=$(mktemp)
+{ echo "$name"; for f in $added; do printf '\t%s\n' "$f"; done; } > "$entry"
+series=$top/patches/series
+if grep -qx "$name" "$series"; then
+	# Replace the old entry (its line and the indented lines under it).
+	awk -v name="$name" -v entry="$entry" '
+		$0 == name { while ((getline l < entry) > 0) print l; skip = 1; next }
+		skip && /^[ \t]/ { next }
+		{ skip = 0; print }' "$series" > "$series.new"
+	mv "$series.new" "$series"
+else
+	cat "$entry" >> "$series"
+fi
+rm -f "$entry"
+echo "import-commit: patches/$name ($(echo $added | wc -w) new file(s))"
