@@ -28,6 +28,7 @@ s390)   karch=s390; cross=s390x-linux-gnu-; image=none	# compile-test only
 esac
 
 frags=("$here/configs/common.config" "$here/configs/$arch.config")
+[ "$variant" = base ] || frags+=("$here/configs/series.config")
 case $flavour in
 test) ;;
 debug) frags+=("$here/configs/debug.config") ;;

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The reserved-region files of an IOMMU group's sysfs directory:
+ *
+ *  reserved_regions         the merged list, in the format of v4.11
+ *  reserved_regions_detail  one line per region per member device, with its
+ *                           finer type and its owner
+ *
+ * Both are seq_file based kernfs files: a read sequence from offset 0 sees
+ * one gathering of the group, of any length, never cut at PAGE_SIZE. If the
+ * regions cannot all be gathered, read() fails with the error (e.g. ENOMEM)
+ * instead of returning a partial list.
+ */
+#include <linux/kernfs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+
+#include "iommu-resv.h"
+
+/* reserved_regions: MSI and SW_MSI both read "msi", as since v4.11. */
+static const char * const iommu_resv_legacy_names[IOMMU_RESV_NR_TYPES] = {
+	[IOMMU_RESV_DIRECT]		= "direct",
+	[IOMMU_RESV_DIRECT_RELAXABLE]	= "direct-relaxable",
+	[IOMMU_RESV_RESERVED]		= "reserved",
+	[IOMMU_RESV_MSI]		= "msi",
+	[IOMMU_RESV_SW_MSI]		= "msi",
+};
+
+/* reserved_regions_detail: a hardware doorbell is not a software window. */
+static const char * const iommu_resv_detail_names[IOMMU_RESV_NR_TYPES] = {
+	[IOMMU_RESV_DIRECT]		= "direct",
+	[IOMMU_RESV_DIRECT_RELAXABLE]	= "direct-relaxable",
+	[IOMMU_RESV_RESERVED]		= "reserved",
+	[IOMMU_RESV_MSI]		= "msi",
+	[IOMMU_RESV_SW_MSI]		= "sw-msi",
+};
+
+static const char * const iommu_resv_owner_names[] = {
+	[IOMMU_RESV_OWNER_UNKNOWN]	= "unknown",
+	[IOMMU_RESV_OWNER_DEVICE]	= "device",
+	[IOMMU_RESV_OWNER_IOMMU]	= "iommu",
+	[IOMMU_RESV_OWNER_FIRMWARE]	= "firmware",
+};
+
+static struct iommu_group *seq_to_group(struct seq_file *sf)
+{
+	struct kernfs_open_file *of = sf->private;
+
+	return of->kn->priv;
+}
+
+static int iommu_resv_legacy_show(struct seq_file *sf, void *v)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(regions);
+	int ret;
+
+	ret = iommu_get_group_resv_regions(seq_to_group(sf), &regions);
+	if (ret)
+		return ret;
+	list_for_each_entry(region, &regions, list)
+		seq_printf(sf, "0x%016llx 0x%016llx %s\n",
+			   (long long)region->start,
+			   (long long)iommu_resv_end(region),
+			   iommu_resv_legacy_names[region->type]);
+	iommu_put_resv_regions(NULL, &regions);
+	return 0;
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ?: "", b ?: "");
+}
+
+/* Same member, type and owner: the key within which ranges merge. */
+static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_entry *b)
+{
+	int ret;
+
+	ret = cmp_str(a->dev_name, b->dev_name);
+	if (ret)
+		return ret;
+	if (a->region->type != b->region->type)
+		return (int)a->region->type - (int)b->region->type;
+	if (a->region->owner_type != b->region->owner_type)
+		return (int)a->region->owner_type - (int)b->region->owner_type;
+	return cmp_str(a->region->owner, b->region->owner);
+}
+
+static int cmp_key_start(const void *pa, const void *pb)
+{
+	const struct iommu_resv_entry *a = pa, *b = pb;
+	int ret = cmp_key(a, b);
+
+	if (ret)
+		return ret;
+	if (a->region->start != b->region->start)
+		return a->region->start < b->region->start ? -1 : 1;
+	return 0;
+}
+
+/* Output order: by range, then type, member and owner. */
+static int cmp_line(const void *pa, const void *pb)
+{
+	const struct iommu_resv_line *a = pa, *b = pb;
+	int ret;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	if (a->entry->region->type != b->entry->region->type)
+		return (int)a->entry->region->type - (int)b->entry->region->type;
+	ret = cmp_str(a->entry->dev_name, b->entry->dev_name);
+	if (ret)
+		return ret;
+	if (a->entry->region->owner_type != b->entry->region->owner_type)
+		return (int)a->entry->region->owner_type -
+		       (int)b->entry->region->owner_type;
+	return cmp_str(a->entry->region->owner, b->entry->region->owner);
+}
+
+/**
+ * iommu_resv_detail_lines - the lines of the detailed view of a snapshot
+ * @snap: the snapshot; its entries are reordered and must outlive the lines
+ * @nr_lines: set to the number of lines
+ *
+ * Ranges of one member, type and owner that overlap or touch become one
+ * line; nothing else merges. Lines are ordered by start, end, type, member
+ * name and owner.
+ *
+ * Return: the lines (kvfree() them), NULL for an empty snapshot, or an
+ * ERR_PTR().
+ */
+VISIBLE_IF_KUNIT struct iommu_resv_line *
+iommu_resv_detail_lines(struct iommu_resv_snapshot *snap, unsigned int *nr_lines)
+{
+	struct iommu_resv_line *lines, *cur = NULL;
+	unsigned int i, n = 0;
+
+	*nr_lines = 0;
+	if (!snap->nr)
+		return NULL;
+	lines = kvmalloc_array(snap->nr, sizeof(*lines), GFP_KERNEL);
+	if (!lines)
+		return ERR_PTR(-ENOMEM);
+
+	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_key_start, NULL);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_entry *e = &snap->entries[i];
+		phys_addr_t end = iommu_resv_end(e->region);
+
+		if (cur && !cmp_key(cur->entry, e) &&
+		    (e->region->start <= cur->end || e->region->start - 1 == cur->end)) {
+			cur->end = max(cur->end, end);
+			continue;
+		}
+		cur = &lines[n++];
+		*cur = (struct iommu_resv_line) {
+			.start = e->region->start, .end = end, .entry = e,
+		};
+	}
+	sort(lines, n, sizeof(*lines), cmp_line, NULL);
+	*nr_lines = n;
+	return lines;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_detail_lines);
+
+static int iommu_resv_detail_show(struct seq_file *sf, void *v)
+{
+	struct iommu_resv_snapshot snap;
+	struct iommu_resv_line *lines;
+	unsigned int i, n;
+	int ret;
+
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_group_resv_snapshot(seq_to_group(sf), &snap);
+	if (ret)
+		return ret;
+	lines = iommu_resv_detail_lines(&snap, &n);
+	if (IS_ERR(lines)) {
+		ret = PTR_ERR(lines);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const struct iommu_resv_region *r = lines[i].entry->region;
+
+		seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
+			   (long long)lines[i].start, (long long)lines[i].end,
+			   iommu_resv_detail_names[r->type], lines[i].entry->dev_name,
+			   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
+	}
+	kvfree(lines);
+out:
+	iommu_resv_snapshot_free(&snap);
+	return ret;
+}
+
+static const struct kernfs_ops iommu_resv_legacy_ops = {
+	.seq_show = iommu_resv_legacy_show,
+};
+
+static const struct kernfs_ops iommu_resv_detail_ops = {
+	.seq_show = iommu_resv_detail_show,
+};
+
+/**
+ * iommu_group_resv_sysfs_add - create the reserved-region files of a group
+ * @group: the group
+ * @kobj: its kobject, whose directory receives the files
+ *
+ * The files go away with the directory.
+ *
+ * Return: 0, or a negative errno.
+ */
+int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj)
+{
+	static const struct {
+		const char *name;
+		const struct kernfs_ops *ops;
+	} files[] = {
+		{ "reserved_regions", &iommu_resv_legacy_ops },
+		{ "reserved_regions_detail", &iommu_resv_detail_ops },
+	};
+	struct kernfs_node *kn;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		/* Size and mode as a sysfs attribute would have them. */
+		kn = __kernfs_create_file(kobj->sd, files[i].name, 0444,
+					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID,
+					  PAGE_SIZE, files[i].ops, group, NULL,
+					  NULL);
+		if (IS_ERR(kn))
+			return PTR_ERR(kn);
+	}
+	return 0;
+}

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the reserved regions of an IOMMU group: the merge, the
+ * detailed view, owners, failure of every allocation, and the cost with
+ * thousands of regions. A fake IOMMU provider feeds iommu_get_resv_regions().
+ */
+#include <kunit/device.h>
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/iommu.h>
+#include <linux/ktime.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+
+#include "iommu-resv.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+/* Regions the tests make count their frees, so leaks show. */
+static atomic_t live_regions;
+
+static void test_region_free(struct device *dev, struct iommu_resv_region *region)
+{
+	atomic_dec(&live_regions);
+	kfree(region);
+}
+
+static struct iommu_resv_region *new_region(u64 start, u64 end, enum iommu_resv_type type)
+{
+	struct iommu_resv_region *r;
+
+	r = iommu_alloc_resv_region(start, end - start + 1, 0, type, GFP_KERNEL);
+	if (r) {
+		r->free = test_region_free;
+		atomic_inc(&live_regions);
+	}
+	return r;
+}
+
+struct spec {
+	u64 start, end;
+	enum iommu_resv_type type;
+	const char *dev;
+	const char *owner;
+};
+
+static void add_specs(struct kunit *test, struct iommu_resv_snapshot *snap,
+		      const struct spec *s, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		struct iommu_resv_region *r = new_region(s[i].start, s[i].end, s[i].type);
+		LIST_HEAD(list);
+
+		KUNIT_ASSERT_NOT_NULL(test, r);
+		if (s[i].owner) {
+			ret = iommu_resv_region_set_owner(r, IOMMU_RESV_OWNER_DEVICE,
+							  GFP_KERNEL, "%s", s[i].owner);
+			KUNIT_ASSERT_EQ(test, ret, 0);
+		}
+		list_add_tail(&r->list, &list);
+		ret = iommu_resv_snapshot_add(snap, NULL, s[i].dev ?: "dev0", &list);
+		KUNIT_ASSERT_EQ(test, ret, 0);
+	}
+}
+
+struct test_range {
+	u64 start, end;
+	enum iommu_resv_type type;
+};
+
+static unsigned int list_to_ranges(struct list_head *head, struct test_range *out, unsigned int max)
+{
+	struct iommu_resv_region *r;
+	unsigned int n = 0;
+
+	list_for_each_entry(r, head, list) {
+		if (n < max)
+			out[n] = (struct test_range){ r->start, r->start + r->length - 1, r->type };
+		n++;
+	}
+	return n;
+}
+
+static void expect_merged(struct kunit *test, const struct spec *in, unsigned int nin,
+			  const struct test_range *want, unsigned int nwant)
+{
+	struct iommu_resv_snapshot snap;
+	struct test_range got[16];
+	unsigned int i, n;
+	LIST_HEAD(head);
+
+	iommu_resv_snapshot_init(&snap);
+	add_specs(test, &snap, in, nin);
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &head));
+	n = list_to_ranges(&head, got, ARRAY_SIZE(got));
+	KUNIT_ASSERT_EQ(test, n, nwant);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, got[i].start, want[i].start, "line %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got[i].end, want[i].end, "line %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got[i].type, want[i].type, "line %u", i);
+	}
+	iommu_put_resv_regions(NULL, &head);
+	iommu_resv_snapshot_free(&snap);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+static void merge_same_type(struct kunit *test)
+{
+	static const struct spec in[] = {
+		{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
+		{ 0x1800, 0x2fff, IOMMU_RESV_RESERVED, "dev1" },
+		{ 0x1000, 0x1fff, IOMMU_RESV_RESERVED },
+		{ 0x3000, 0x3fff, IOMMU_RESV_RESERVED },	/* adjacent: merges */
+		{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },	/* one byte gap: does not */
+	};
+	static const struct test_range want[] = {
+		{ 0x1000, 0x3fff, IOMMU_RESV_RESERVED },
+		{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },
+		{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
+	};
+
+	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+}
+
+static void merge_types_stay_apart(struct kunit *test)
+{
+	static const struct spec in[] = {
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
+		{ 0x0, 0xffffff, IOMMU_RESV_DIRECT_RELAXABLE },
+		{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },	/* inside another type */
+		{ 0x1000000, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
+	};
+	static const struct test_range want[] = {
+		{ 0x0, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
+		{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
+	};
+
+	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+}
+
+static void merge_top_of_address_space(struct kunit *test)
+{
+	static const struct spec in[] = {
+		{ ~0ULL - 0xfff, ~0ULL, IOMMU_RESV_RESERVED },
+		{ ~0ULL - 0x1fff, ~0ULL - 0x1000, IOMMU_RESV_RESERVED },
+		{ 0, 0, IOMMU_RESV_RESERVED },
+	};
+	static const struct test_range want[] = {
+		{ 0, 0, IOMMU_RESV_RESERVED },
+		{ ~0ULL - 0x1fff, ~0ULL, IOMMU_RESV_RESERVED },
+	};
+
+	if (sizeof(phys_addr_t) < sizeof(u64))
+		kunit_skip(test, "32-bit phys_addr_t");
+	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+}
+
+/*
+ * The reference: iommu_insert_resv_region() as in v4.11..v6.12, which built
+ * the list the reserved_regions file printed. Sorted insertion, then a pass
+ * that merges overlapping or adjacent regions of the new region's type.
+ */
+static int reference_insert(struct iommu_resv_region *new, struct list_head *regions)
+{
+	struct iommu_resv_region *iter, *tmp, *nr, *top;
+	LIST_HEAD(stack);
+
+	nr = iommu_alloc_resv_region(new->start, new->length, new->prot, new->type,
+				     GFP_KERNEL);
+	if (!nr)
+		return -ENOMEM;
+	list_for_each_entry(iter, regions, list) {
+		if (nr->start < iter->start ||
+		    (nr->start == iter->start && nr->type <= iter->type))
+			break;
+	}
+	list_add_tail(&nr->list, &iter->list);
+	list_for_each_entry_safe(iter, tmp, regions, list) {
+		phys_addr_t top_end, iter_end = iter->start + iter->length - 1;
+
+		if (iter->type != new->type) {
+			list_move_tail(&iter->list, &stack);
+			continue;
+		}
+		list_for_each_entry_reverse(top, &stack, list)
+			if (top->type == iter->type)
+				goto check_overlap;
+		list_move_tail(&iter->list, &stack);
+		continue;
+check_overlap:
+		top_end = top->start + top->length - 1;
+		if (iter->start > top_end + 1) {
+			list_move_tail(&iter->list, &stack);
+		} else {
+			top->length = max(top_end, iter_end) - top->start + 1;
+			list_del(&iter->list);
+			kfree(iter);
+		}
+	}
+	list_splice(&stack, regions);
+	return 0;
+}
+
+/* Random lists: the merge gives exactly the reference's list. */
+static void merge_matches_reference(struct kunit *test)
+{
+	struct rnd_state rnd;
+	unsigned int trial;
+
+	prandom_seed_state(&rnd, 0x5eed1234);
+	for (trial = 0; trial < 200; trial++) {
+		unsigned int i, n = 1 + prandom_u32_state(&rnd) % 40;
+		struct iommu_resv_region *a, *b;
+		struct iommu_resv_snapshot snap;
+		LIST_HEAD(want);
+		LIST_HEAD(got);
+
+		iommu_resv_snapshot_init(&snap);
+		for (i = 0; i < n; i++) {
+			/* Small coordinates so that overlaps and adjacency are common. */
+			u64 start = (prandom_u32_state(&rnd) % 64) * 0x1000;
+			u64 len = (1 + prandom_u32_state(&rnd) % 8) * 0x800;
+			enum iommu_resv_type type = prandom_u32_state(&rnd) % IOMMU_RESV_NR_TYPES;
+			struct iommu_resv_region *r = new_region(start, start + len - 1, type);
+			LIST_HEAD(one);
+
+			KUNIT_ASSERT_NOT_NULL(test, r);
+			KUNIT_ASSERT_EQ(test, 0, reference_insert(r, &want));
+			list_add_tail(&r->list, &one);
+			KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, "d", &one));
+		}
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &got));
+		KUNIT_ASSERT_EQ(test, list_count_nodes(&got), list_count_nodes(&want));
+		b = list_first_entry(&want, struct iommu_resv_region, list);
+		list_for_each_entry(a, &got, list) {
+			KUNIT_EXPECT_EQ_MSG(test, a->start, b->start, "trial %u", trial);
+			KUNIT_EXPECT_EQ_MSG(test, a->length, b->length, "trial %u", trial);
+			KUNIT_EXPECT_EQ_MSG(test, a->type, b->type, "trial %u", trial);
+			b = list_next_entry(b, list);
+		}
+		iommu_put_resv_regions(NULL, &got);
+		iommu_put_resv_regions(NULL, &want);
+		iommu_resv_snapshot_free(&snap);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+/* Detailed view: per device and owner; its per-type union is the merged list. */
+static void detail_lines(struct kunit *test)
+{
+	static const struct spec in[] = {
+		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_MSI, "0000:00:1f.2", "/sys/dmar0" },
+		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_MSI, "0000:00:1f.0", "/sys/dmar0" },
+		{ 0x0, 0x7fffff, IOMMU_RESV_DIRECT_RELAXABLE, "0000:00:1f.0", "/sys/lpc" },
+		{ 0x800000, 0xffffff, IOMMU_RESV_DIRECT_RELAXABLE, "0000:00:1f.0", "/sys/lpc" },
+		{ 0x400000, 0x4fffff, IOMMU_RESV_DIRECT_RELAXABLE, "0000:00:1f.0", "/sys/rmrr" },
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI, "0000:00:1f.0", NULL },
+	};
+	static const struct {
+		u64 start, end;
+		const char *dev, *owner;
+	} want[] = {
+		{ 0x0, 0xffffff, "0000:00:1f.0", "/sys/lpc" },	/* same owner: merged */
+		{ 0x400000, 0x4fffff, "0000:00:1f.0", "/sys/rmrr" },	/* other owner: kept */
+		{ 0x8000000, 0x80fffff, "0000:00:1f.0", NULL },
+		{ 0xfee00000, 0xfeefffff, "0000:00:1f.0", "/sys/dmar0" },
+		{ 0xfee00000, 0xfeefffff, "0000:00:1f.2", "/sys/dmar0" },
+	};
+	struct iommu_resv_snapshot snap;
+	struct iommu_resv_line *lines;
+	unsigned int i, n;
+
+	iommu_resv_snapshot_init(&snap);
+	add_specs(test, &snap, in, ARRAY_SIZE(in));
+	lines = iommu_resv_detail_lines(&snap, &n);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, lines);
+	KUNIT_ASSERT_EQ(test, n, ARRAY_SIZE(want));
+	for (i = 0; i < n; i++) {
+		const struct iommu_resv_region *r = lines[i].entry->region;
+
+		KUNIT_EXPECT_EQ_MSG(test, lines[i].start, want[i].start, "line %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, lines[i].end, want[i].end, "line %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, lines[i].entry->dev_name, want[i].dev, "line %u", i);
+		if (want[i].owner) {
+			KUNIT_EXPECT_EQ(test, r->owner_type, IOMMU_RESV_OWNER_DEVICE);
+			KUNIT_EXPECT_STREQ_MSG(test, r->owner, want[i].owner, "line %u", i);
+		} else {
+			KUNIT_EXPECT_EQ(test, r->owner_type, IOMMU_RESV_OWNER_UNKNOWN);
+			KUNIT_EXPECT_NULL(test, r->owner);
+		}
+	}
+	kvfree(lines);
+	iommu_resv_snapshot_free(&snap);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+/* Allocation failure injection: fail the N-th allocation of the core path. */
+static int alloc_calls, alloc_fail_at;
+
+static void *failing_alloc_array(void *old, size_t n, size_t size)
+{
+	if (++alloc_calls == alloc_fail_at)
+		return NULL;
+	return kvrealloc(old, array_size(n, size), GFP_KERNEL);
+}
+
+static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_region *r)
+{
+	if (++alloc_calls == alloc_fail_at)
+		return NULL;
+	return iommu_alloc_resv_region(r->start, r->length, r->prot, r->type, GFP_KERNEL);
+}
+
+/* Build a snapshot of 12 regions over 3 devices and merge it; 0 or -errno. */
+static int snapshot_and_merge(struct kunit *test, struct list_head *head)
+{
+	struct iommu_resv_snapshot snap;
+	unsigned int d, i;
+	int ret = 0;
+
+	iommu_resv_snapshot_init(&snap);
+	for (d = 0; d < 3 && !ret; d++) {
+		LIST_HEAD(list);
+
+		for (i = 0; i < 4; i++) {
+			struct iommu_resv_region *r = new_region(0x10000 * i + 0x3000 * d,
+								 0x10000 * i + 0x3000 * d + 0x2fff,
+								 i % 2 ? IOMMU_RESV_MSI :
+									 IOMMU_RESV_RESERVED);
+			KUNIT_ASSERT_NOT_NULL(test, r);
+			list_add_tail(&r->list, &list);
+		}
+		ret = iommu_resv_snapshot_add(&snap, NULL, "d", &list);
+		KUNIT_EXPECT_TRUE(test, list_empty(&list));
+	}
+	if (!ret)
+		ret = iommu_resv_snapshot_merge(&snap, head);
+	iommu_resv_snapshot_free(&snap);
+	return ret;
+}
+
+static void fail_each_allocation(struct kunit *test)
+{
+	unsigned int total;
+	LIST_HEAD(head);
+
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
+	kunit_activate_static_stub(test, iommu_resv_alloc_span, failing_alloc_span);
+
+	alloc_calls = 0;
+	alloc_fail_at = 0;
+	KUNIT_ASSERT_EQ(test, snapshot_and_merge(test, &head), 0);
+	total = alloc_calls;
+	KUNIT_ASSERT_GT(test, total, 2);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 4);
+	iommu_put_resv_regions(NULL, &head);
+
+	for (alloc_fail_at = 1; alloc_fail_at <= total; alloc_fail_at++) {
+		alloc_calls = 0;
+		KUNIT_EXPECT_EQ_MSG(test, snapshot_and_merge(test, &head), -ENOMEM,
+				    "allocation %d of %u failed", alloc_fail_at, total);
+		/* Nothing partial, nothing leaked. */
+		KUNIT_EXPECT_TRUE(test, list_empty(&head));
+		KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	}
+}
+
+/* A fake IOMMU provider behind iommu_get_resv_regions(). */
+static int fake_nr_regions, fake_fail_at;
+
+static int fake_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	int i;
+
+	for (i = 1; i <= fake_nr_regions; i++) {
+		struct iommu_resv_region *r;
+
+		if (i == fake_fail_at)
+			return -ENOMEM;
+		r = new_region(0x100000 * i, 0x100000 * i + 0xfff, IOMMU_RESV_RESERVED);
+		if (!r)
+			return -ENOMEM;
+		list_add_tail(&r->list, head);
+	}
+	return 0;
+}
+
+static const struct iommu_ops fake_ops = {
+	.get_resv_regions = fake_get_resv_regions,
+};
+
+static void provider_failure_is_not_hidden(struct kunit *test)
+{
+	struct iommu_device *iommu = kunit_kzalloc(test, sizeof(*iommu), GFP_KERNEL);
+	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
+	struct iommu_resv_region *r;
+	struct device *dev;
+	LIST_HEAD(head);
+
+	KUNIT_ASSERT_NOT_NULL(test, iommu);
+	KUNIT_ASSERT_NOT_NULL(test, param);
+	dev = kunit_device_register(test, "iommu-resv-fake");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	iommu->ops = &fake_ops;
+	param->iommu_dev = iommu;
+	dev->iommu = param;
+
+	/* The caller's list keeps what it had, and gets nothing on failure. */
+	r = new_region(0x1, 0x1, IOMMU_RESV_MSI);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	list_add_tail(&r->list, &head);
+
+	fake_nr_regions = 5;
+	for (fake_fail_at = 1; fake_fail_at <= 5; fake_fail_at++) {
+		KUNIT_EXPECT_EQ(test, iommu_get_resv_regions(dev, &head), -ENOMEM);
+		KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 1);
+		KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 1);
+	}
+	fake_fail_at = 0;
+	KUNIT_EXPECT_EQ(test, iommu_get_resv_regions(dev, &head), 0);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 6);
+
+	iommu_put_resv_regions(dev, &head);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	dev->iommu = NULL;
+}
+
+/* Merge n regions of n/8 devices; returns the time in ns. */
+static u64 time_merge(struct kunit *test, unsigned int n, struct rnd_state *rnd)
+{
+	struct iommu_resv_snapshot snap;
+	unsigned int i;
+	LIST_HEAD(head);
+	u64 t0, t;
+
+	iommu_resv_snapshot_init(&snap);
+	for (i = 0; i < n; i += 8) {
+		LIST_HEAD(list);
+		unsigned int k;
+
+		for (k = 0; k < 8; k++) {
+			u64 start = (u64)prandom_u32_state(rnd) << 12;
+			struct iommu_resv_region *r =
+				new_region(start, start + 0xfff, k % IOMMU_RESV_NR_TYPES);
+
+			KUNIT_ASSERT_NOT_NULL(test, r);
+			list_add_tail(&r->list, &list);
+		}
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, "d", &list));
+	}
+	t0 = ktime_get_ns();
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &head));
+	t = ktime_get_ns() - t0;
+	KUNIT_EXPECT_LE(test, list_count_nodes(&head), n);
+	iommu_put_resv_regions(NULL, &head);
+	iommu_resv_snapshot_free(&snap);
+	return t;
+}
+
+/*
+ * Thousands of regions: 8x the regions must cost well under 64x the time
+ * (quadratic); n log n predicts about 10x. Best of three runs each.
+ */
+static void merge_thousands(struct kunit *test)
+{
+	u64 small = U64_MAX, big = U64_MAX;
+	struct rnd_state rnd;
+	int i;
+
+	prandom_seed_state(&rnd, 42);
+	for (i = 0; i < 3; i++) {
+		small = min(small, time_merge(test, 1024, &rnd));
+		big = min(big, time_merge(test, 8192, &rnd));
+	}
+	kunit_info(test, "merge: 1024 regions %llu us, 8192 regions %llu us\n",
+		   small / 1000, big / 1000);
+	KUNIT_EXPECT_LT(test, big, 32 * small);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+static int iommu_resv_test_init(struct kunit *test)
+{
+	atomic_set(&live_regions, 0);
+	return 0;
+}
+
+static struct kunit_case iommu_resv_test_cases[] = {
+	KUNIT_CASE(merge_same_type),
+	KUNIT_CASE(merge_types_stay_apart),
+	KUNIT_CASE(merge_top_of_address_space),
+	KUNIT_CASE(merge_matches_reference),
+	KUNIT_CASE(detail_lines),
+	KUNIT_CASE(fail_each_allocation),
+	KUNIT_CASE(provider_failure_is_not_hidden),
+	KUNIT_CASE_SLOW(merge_thousands),
+	{}
+};
+
+static struct kunit_suite iommu_resv_test_suite = {
+	.name = "iommu-resv",
+	.init = iommu_resv_test_init,
+	.test_cases = iommu_resv_test_cases,
+};
+
+kunit_test_suite(iommu_resv_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for IOMMU group reserved regions");
+MODULE_LICENSE("GPL");
