@@ -9,8 +9,29 @@
 # commit's message), and patches/series gets the entry. Re-importing the same
 # PATCHNAME replaces its entry in place.
 set -euo pipefail
-tree=$1 commit=$2 name=$3
 top=$(realpath "$(dirname "$0")/../../..")
+
+# import-commit.sh --all TREE: re-import every commit of TREE since its "base"
+# tag, in order, under the names patches/series already gives them (one
+# commit per series entry; new commits get a name from their subject).
+if [ "${1:-}" = --all ]; then
+	tree=$2
+	mapfile -t commits < <(git -C "$tree" rev-list --reverse base..HEAD)
+	mapfile -t names < <(grep -E '^[^#[:space:]]' "$top/patches/series" || true)
+	for i in "${!commits[@]}"; do
+		name=${names[$i]:-}
+		if [ -z "$name" ]; then
+			subj=$(git -C "$tree" log -1 --format=%s "${commits[$i]}")
+			name=$(printf '%04d-%s.patch' $((i + 1)) \
+				"$(tr 'A-Z' 'a-z' <<<"$subj" | sed 's/[^a-z0-9]\+/-/g; s/^-//; s/-$//' | cut -c1-60)")
+		fi
+		"$0" "$tree" "${commits[$i]}" "$name"
+	done
+	[ ${#names[@]} -le ${#commits[@]} ] ||
+		echo "import-commit: warning: patches/series has more entries than $tree has commits" >&2
+	exit 0
+fi
+tree=$1 commit=$2 name=$3
 die() { echo "import-commit: error: $*" >&2; exit 1; }
 case $name in *.patch) ;; *) die "PATCHNAME must end in .patch" ;; esac
 git -C "$tree" rev-parse -q --verify "$commit^{commit}" >/dev/null || die "no commit $commit in $tree"
