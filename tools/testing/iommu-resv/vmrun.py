@@ -202,6 +202,35 @@ def kunit_results(console_log, ktree):
     return res
 
 
+def group_dump(out):
+    """{members: reserved_regions text} from the guest's @@GROUP/@@R lines."""
+    groups, key = {}, None
+    for line in out.splitlines():
+        if line.startswith('@@GROUP '):
+            key = line[8:].strip()
+            groups[key] = ''
+        elif line.startswith('@@R ') and key is not None:
+            groups[key] += line[4:] + '\n'
+    return groups
+
+
+def compare_dumps(mine, other):
+    """Verdicts: each group's file must read the same on both kernels."""
+    verdicts = []
+    for key in sorted(set(mine) | set(other)):
+        name = 'group[' + key.replace(' ', ',') + ']'
+        if key not in mine or key not in other:
+            verdicts.append(('fail', name, 'group exists on only one kernel'))
+        elif mine[key] != other[key]:
+            verdicts.append(('fail', name, 'reserved_regions differs: %r vs %r'
+                             % (mine[key], other[key])))
+        else:
+            verdicts.append(('pass', name, ''))
+    if not verdicts:
+        verdicts.append(('fail', 'groups', 'no group dump from the guest'))
+    return verdicts
+
+
 def judge_tap(name, text, rc):
     """Verdicts for one TAP stream (a kselftest binary or a host test)."""
     verdicts = []
@@ -264,12 +293,22 @@ def main():
     ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--extra', default='', help='extra QEMU arguments')
     ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
+    ap.add_argument('--dump', metavar='FILE',
+                    help='tests mode: write the guest\'s group dump as JSON')
+    ap.add_argument('--compare-dumps', nargs=2, metavar=('MINE', 'OTHER'),
+                    help='judge two dumps: reserved_regions must match per group')
     args = ap.parse_args()
 
+    if args.compare_dumps:
+        dumps = []
+        for path in args.compare_dumps:
+            with open(path) as f:
+                dumps.append(json.load(f))
+        sys.exit(record(compare_dumps(*dumps), args.label, args.results))
     if args.judge_tap:
         with open(args.judge_tap, errors='replace') as f:
             text = f.read()
-        sys.exit(record(judge_tap(args.label, text, args.exit_status), args.label,
+        sys.exit(record(judge_tap('', text, args.exit_status), args.label,
                         args.results))
     if not (args.arch and args.kernel and args.initrd and args.logdir):
         ap.error('--arch, --kernel, --initrd and --logdir are required to boot')
@@ -315,6 +354,9 @@ def main():
         with open(logbase + '.qemu.log', 'w') as f:
             f.write(res['qemu_out'])
     verdicts = judge(res, tests, args.ktree or '')
+    if args.dump:
+        with open(args.dump, 'w') as f:
+            json.dump(group_dump(res['out']), f, indent=1, sort_keys=True)
     print(f'vmrun: {label}: booted and ran in {res["seconds"]:.0f} s ({accel.upper()}); '
           f'console log: {res["console_log"]}')
     if res['qemu_out'].strip() and any(v == 'fail' for v, _, _ in verdicts):
@@ -324,7 +366,8 @@ def main():
 
 def record(verdicts, label, results):
     """Print and store one line per verdict; 1 if anything failed."""
-    lines = [f'{v} {label}/{n}' + (f' # {d}' if d else '') for v, n, d in verdicts]
+    lines = [f'{v} {label}' + ('/' + n.lstrip('/') if n.strip('/') else '') +
+             (f' # {d}' if d else '') for v, n, d in verdicts]
     # Failures and skips in full; passes only counted (all are in the results file).
     for l in lines:
         if not l.startswith('pass '):

@@ -131,6 +131,24 @@ def kunit_failure_fails():
         any(v == 'fail' and n == 'kunit/suite/b' for v, n, _ in vs)
 
 
+@case
+def group_dumps_compared():
+    out = ('@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+           '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '
+           'direct-relaxable\n@@R 0x00000000fee00000 0x00000000feefffff msi\n@@DONE\n')
+    mine = vmrun.group_dump(out)
+    if len(mine) != 2 or mine['0000:00:04.0'].count('\n') != 1:
+        return False
+    same = vmrun.compare_dumps(mine, dict(mine))
+    changed = dict(mine)
+    changed['0000:00:04.0'] = '0x00000000fee00000 0x00000000feefffff reserved\n'
+    missing = {k: v for k, v in mine.items() if k != '0000:00:04.0'}
+    return (all(v == 'pass' for v, _, _ in same) and
+            [v for v, _, _ in vmrun.compare_dumps(mine, changed)] == ['fail', 'pass'] and
+            any(v == 'fail' for v, _, _ in vmrun.compare_dumps(mine, missing)) and
+            vmrun.compare_dumps({}, {})[0][0] == 'fail')
+
+
 def main():
     print('TAP version 13')
     print(f'1..{len(CASES)}')
