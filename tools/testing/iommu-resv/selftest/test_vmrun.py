@@ -137,15 +137,18 @@ def group_dumps_compared():
            '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '
            'direct-relaxable\n@@R 0x00000000fee00000 0x00000000feefffff msi\n@@DONE\n')
     mine = vmrun.group_dump(out)
-    if len(mine) != 2 or mine['0000:00:04.0'].count('\n') != 1:
+    if len(mine) != 3 or mine['0000:00:04.0'].count('\n') != 1 or \
+            mine['0000:00:1f.0'] != mine['0000:00:1f.2']:
         return False
     same = vmrun.compare_dumps(mine, dict(mine))
     changed = dict(mine)
     changed['0000:00:04.0'] = '0x00000000fee00000 0x00000000feefffff reserved\n'
     missing = {k: v for k, v in mine.items() if k != '0000:00:04.0'}
     return (all(v == 'pass' for v, _, _ in same) and
-            [v for v, _, _ in vmrun.compare_dumps(mine, changed)] == ['fail', 'pass'] and
-            any(v == 'fail' for v, _, _ in vmrun.compare_dumps(mine, missing)) and
+            [v for v, _, _ in vmrun.compare_dumps(mine, changed)] == ['fail', 'pass', 'pass'] and
+            # grouped only by the series: fine; grouped only by upstream: a failure
+            all(v == 'pass' for v, _, _ in vmrun.compare_dumps(mine, missing)) and
+            any(v == 'fail' for v, _, _ in vmrun.compare_dumps(missing, mine)) and
             vmrun.compare_dumps({}, {})[0][0] == 'fail')
 
 
