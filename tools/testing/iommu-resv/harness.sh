@@ -187,6 +187,39 @@ checkpatch_series() {
 	done
 }
 
+# sparse (C=2) and W=1 on every kernel .c file the series adds or changes,
+# in each build whose config compiles it: no diagnostic may name such a file.
+static_checks() {
+	local src=$OUT/patched/src files b k cross objs f log bad
+	files=$(git -C "$src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/')
+	for b in x86_64 arm64 x86_64-compile-test arm64-compile-test s390-compile-test; do
+		[ -d "$OUT/patched/build/$b" ] || continue
+		case $b in
+		x86_64*) k=x86 cross= ;;
+		arm64*) k=arm64 cross=aarch64-linux-gnu- ;;
+		s390*) k=s390 cross=s390x-linux-gnu- ;;
+		esac
+		objs=""
+		for f in $files; do
+			[ -f "$OUT/patched/build/$b/${f%.c}.o" ] && objs="$objs ${f%.c}.o"
+		done
+		[ -n "$objs" ] || continue
+		log=$logdir/static-$b.log
+		# shellcheck disable=SC2086
+		(unset MAKEFLAGS; CCACHE_BASEDIR=$OUT CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache} \
+			make -s -C "$src" O="$OUT/patched/build/$b" ARCH=$k CROSS_COMPILE=$cross \
+			CC="ccache ${cross}gcc" C=2 W=1 -j"$(nproc)" $objs) > "$log" 2>&1
+		bad=$(grep -E '(warning|error):' "$log" | grep -F -f <(printf '%s\n' $files) | head -n1)
+		if [ -n "$bad" ]; then
+			record_fail "sparse-W1/$b" "$bad"
+		elif grep -q 'Error [0-9]' "$log"; then
+			record_fail "sparse-W1/$b" "build failed, see $log"
+		else
+			echo "pass sparse-W1/$b" >> "$results"
+		fi
+	done
+}
+
 summary() {
 	local np nf ns
 	np=$(grep -c '^pass ' "$results" || true)
@@ -241,6 +274,7 @@ cmd_check() {
 		[ "$variant" = patched ] && [ "$flavour" = test ] &&
 			phase "base kernel + legacy file comparison $a" legacy_vs_base "$a"
 	done
+	[ "$variant" = patched ] && [ "$flavour" = test ] && phase "sparse + W=1 on touched files" static_checks
 	summary
 }
 
