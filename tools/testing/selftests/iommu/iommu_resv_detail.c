@@ -54,17 +54,13 @@ static int owner_type_index(const char *t)
 /* Parse the detail file strictly; -errno, or -EBADMSG with *bad set. */
 static int read_detail(int group, struct detail_line *l, int max, int *bad)
 {
-	static char buf[1 << 20];
-	char path[PATH_MAX], *line, *save, again[512];
+	char *buf, *line, *save, again[512];
 	int n = 0, ret, used;
 
 	*bad = 0;
-	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions_detail", group);
-	ret = resv_read_file(path, buf, sizeof(buf));
-	if (ret < 0)
+	buf = resv_read_group_file(group, "reserved_regions_detail", &ret);
+	if (!buf)
 		return ret;
-	if (ret && buf[ret - 1] != '\n')
-		return -EBADMSG;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct detail_line *d = &l[n];
 

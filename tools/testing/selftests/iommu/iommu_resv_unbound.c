@@ -98,4 +98,45 @@ TEST_F(unbound, unbound_device_regions)
 	EXPECT_EQ(self->unbound, checked);
 }
 
+/*
+ * Hot-add: remove an unbound device and rescan the bus. The device comes
+ * back with its group and regions, still with no driver, and the detailed
+ * view of its group names it again.
+ */
+TEST_F(unbound, hot_added_device)
+{
+	struct resv_region r[RESV_MAX];
+	char path[PATH_MAX], bdf[16] = "";
+	int i, k, n, group = -1;
+	bool msi = false;
+
+	for (i = 0; i < self->nr && !bdf[0]; i++)
+		if (!has_driver(self->bdf[i]) &&
+		    resv_pci_attr(self->bdf[i], "vendor") == 0x1234 &&
+		    resv_pci_attr(self->bdf[i], "device") == 0x11e8)
+			snprintf(bdf, sizeof(bdf), "%s", self->bdf[i]);
+	if (!bdf[0])
+		SKIP(return, "no unbound edu device");
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/remove", bdf);
+	ASSERT_EQ(0, resv_write_file(path, "1"));
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s", bdf);
+	ASSERT_NE(0, access(path, F_OK)) TH_LOG("%s still present after remove", bdf);
+
+	ASSERT_EQ(0, resv_write_file("/sys/bus/pci/rescan", "1"));
+	for (k = 0; k < 50 && access(path, F_OK); k++)
+		usleep(100000);
+	ASSERT_EQ(0, access(path, F_OK)) TH_LOG("%s did not come back", bdf);
+
+	for (k = 0; k < 50 && (group = resv_device_group(bdf)) < 0; k++)
+		usleep(100000);
+	ASSERT_LE(0, group) TH_LOG("hot-added %s has no IOMMU group", bdf);
+	EXPECT_FALSE(has_driver(bdf));
+	n = resv_read_group(group, r, RESV_MAX);
+	ASSERT_LE(0, n);
+	for (i = 0; i < n; i++)
+		msi |= r[i].start == RESV_MSI_START && r[i].end == RESV_MSI_END;
+	EXPECT_TRUE(msi) TH_LOG("group %d of hot-added %s has no MSI window", group, bdf);
+}
+
 TEST_HARNESS_MAIN

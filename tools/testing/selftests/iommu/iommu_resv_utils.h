@@ -111,19 +111,35 @@ static inline bool resv_parse_line(const char *line, struct resv_region *r)
 	return (size_t)used == strlen(line) && !strcmp(again, line);
 }
 
+/*
+ * A file of a group's sysfs directory, whole, in a buffer shared by all
+ * callers (parse it before the next call). NULL with *err set to -errno, or
+ * to -EBADMSG if the last line is not terminated.
+ */
+static inline char *resv_read_group_file(int group, const char *name, int *err)
+{
+	static char buf[1 << 20];
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", group, name);
+	ret = resv_read_file(path, buf, sizeof(buf));
+	if (ret < 0 || (ret && buf[ret - 1] != '\n')) {
+		*err = ret < 0 ? ret : -EBADMSG;
+		return NULL;
+	}
+	return buf;
+}
+
 /* Regions of a group from the legacy file; -errno, or -EBADMSG on a bad line. */
 static inline int resv_read_group(int group, struct resv_region *r, int max)
 {
-	static char buf[1 << 20];
-	char path[PATH_MAX], *line, *save;
+	char *buf, *line, *save;
 	int n = 0, ret;
 
-	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions", group);
-	ret = resv_read_file(path, buf, sizeof(buf));
-	if (ret < 0)
+	buf = resv_read_group_file(group, "reserved_regions", &ret);
+	if (!buf)
 		return ret;
-	if (ret && buf[ret - 1] != '\n')
-		return -EBADMSG;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (n == max || !resv_parse_line(line, &r[n]))
 			return -EBADMSG;
