@@ -220,6 +220,29 @@ static_checks() {
 	done
 }
 
+# kernel-doc -Wall over the kernel files the series adds or changes: no
+# warning the unpatched files do not already have.
+kerneldoc_check() {
+	local files f new
+	files=$(git -C "$OUT/patched/src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' '*.h' |
+		grep -v '^tools/')
+	kdoc() { # TREE FILES...: warnings without line numbers
+		local tree=$1
+		shift
+		(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/kernel-doc -none -Wall "$@" 2>&1) |
+			sed 's/:[0-9]*: / /' | sort
+	}
+	# shellcheck disable=SC2086
+	new=$(comm -23 <(kdoc "$OUT/patched/src" $files) \
+		<(kdoc "$OUT/base/src" $(for f in $files; do [ -f "$OUT/base/src/$f" ] && echo "$f"; done)))
+	if [ -n "$new" ]; then
+		echo "$new" > "$logdir/kernel-doc.log"
+		record_fail kernel-doc "$(head -n1 <<<"$new")"
+	else
+		echo "pass kernel-doc" >> "$results"
+	fi
+}
+
 summary() {
 	local np nf ns
 	np=$(grep -c '^pass ' "$results" || true)
@@ -261,6 +284,7 @@ cmd_check() {
 	fi
 	phase "host selftests" host_selftests
 	[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
+	[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
 	phase "compile-test builds" compile_tests
 	local a
 	for a in $arches; do
