@@ -58,16 +58,34 @@ make_base() {
 	git_t config user.email "$ident_mail"
 	git_t config core.autocrlf false
 	git_t config gc.auto 0
-	local force=""
+	local list=$out/base.files
 	if [ -n "${KERNEL_SRC:-}" ]; then
 		src=$(realpath "$KERNEL_SRC")
 	else
 		tmp=$(mktemp -d "$out/extract.XXXXXX")
 		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$tmp"
 		src=$tmp/linux-source-6.12
-		force=-f	# a pristine tarball: every file is source
 	fi
-	GIT_INDEX_FILE=$out/base.index git --git-dir="$tree/.git" --work-tree="$src" add -A $force .
+	# The files that are source: a git checkout's tracked and unignored ones
+	# (KERNEL_SRC); the tarball's, all of them; in another plain tree (e.g.
+	# Debian's, whose .gitignore ignores everything) all but build outputs.
+	if [ -n "${KERNEL_SRC:-}" ] &&
+	   git -C "$src" rev-parse --show-toplevel 2>/dev/null | grep -qxF "$src"; then
+		git -C "$src" ls-files -z --cached --others --exclude-standard > "$list"
+	else
+		local outputs=()
+		[ -n "${KERNEL_SRC:-}" ] && outputs=(! -name '*.o' ! -name '*.ko' ! -name '*.a'
+			! -name '.*.cmd' ! -name '*.mod' ! -name '*.mod.c' ! -name '.config'
+			! -name '.config.old' ! -name vmlinux ! -name vmlinux.o ! -name System.map
+			! -name Module.symvers ! -name modules.order ! -path './include/generated/*'
+			! -path './include/config/*' ! -path './arch/*/include/generated/*')
+		(cd "$src" && find . \( -type f -o -type l \) ! -path './.git/*' "${outputs[@]}" \
+			-print0 | sed -z 's|^\./||') > "$list"
+	fi
+	[ -s "$list" ] || die "no source files found in $src"
+	(cd "$src" && GIT_INDEX_FILE=$out/base.index git --git-dir="$tree/.git" \
+		--work-tree="$src" update-index --add -z --stdin < "$list")
+	rm -f "$list"
 	local t c ver
 	t=$(GIT_INDEX_FILE=$out/base.index git_t write-tree)
 	ver=$(awk '$2 == "=" && $1 ~ /^(VERSION|PATCHLEVEL|SUBLEVEL)$/ { v = v (v ? "." : "") $3 }
