@@ -10,7 +10,8 @@
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
-# KERNEL_SRC=/path/to/linux-6.12.y, QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds).
+# QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
+# QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds).
 
 OUT ?= $(CURDIR)/out
 H := tools/testing/iommu-resv
@@ -29,13 +30,13 @@ $(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
 endif
 endif
 
-export OUT ARCH BASELINE DEBUG KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT
+export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT
 
 .PHONY: all run check baseline vm build deps tree clean distclean help
 all: help
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
 
 run:
 	@$(H)/harness.sh run

@@ -20,6 +20,9 @@ variant=patched
 [ -n "${BASELINE:-}" ] && [ "${BASELINE}" != 0 ] && variant=base
 flavour=test
 [ -n "${DEBUG:-}" ] && [ "${DEBUG}" != 0 ] && flavour=debug
+# QUICK=1: the edit loop, rebuild + boot + verdict only.
+quick=""
+[ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ] && quick=1
 : "${BOOT_TIMEOUT:=900}"
 results=$OUT/results.txt
 phases=$OUT/phases.txt
@@ -60,7 +63,9 @@ deps() { "$here/deps.sh" "$OUT"; }
 tree() { "$here/assemble.sh" "$top" "$OUT"; }
 
 kernel() { # ARCH
-	echo "harness: building $variant kernel for $1${flavour/test/}"
+	local what=$1
+	[ "$flavour" = test ] || what="$1 ($flavour)"
+	echo "harness: building $variant kernel for $what"
 	"$here/kbuild.sh" "$OUT" "$variant" "$1" "$flavour"
 }
 
@@ -283,9 +288,11 @@ cmd_check() {
 		record_fail assemble "the series does not assemble"; summary; return 1
 	fi
 	phase "host selftests" host_selftests
-	[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
-	[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
-	phase "compile-test builds" compile_tests
+	if [ -z "$quick" ]; then
+		[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
+		[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
+		phase "compile-test builds" compile_tests
+	fi
 	local a
 	for a in $arches; do
 		if ! phase "build $variant kernel $a" kernel "$a"; then
@@ -295,10 +302,11 @@ cmd_check() {
 			record_fail "$a/userspace" "test build failed"; continue
 		fi
 		phase "boot + tests $a" boot_tests "$a"
-		[ "$variant" = patched ] && [ "$flavour" = test ] &&
+		[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
 			phase "base kernel + legacy file comparison $a" legacy_vs_base "$a"
 	done
-	[ "$variant" = patched ] && [ "$flavour" = test ] && phase "sparse + W=1 on touched files" static_checks
+	[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
+		phase "sparse + W=1 on touched files" static_checks
 	summary
 }
 
