@@ -166,6 +166,15 @@ TEST_F(detail, sorted)
 	}
 }
 
+/* Order of reserved_regions: by start, then type (its index rides in .type). */
+static int cmp_start_type(const void *pa, const void *pb)
+{
+	const struct resv_region *a = pa, *b = pb;
+	int r = resv_cmp_start(a, b);
+
+	return r ?: atoi(a->type) - atoi(b->type);
+}
+
 /*
  * Merging the detail lines per type, overlapping or adjacent ranges together,
  * ordered by start then type, gives the reserved_regions file line for line.
@@ -173,7 +182,7 @@ TEST_F(detail, sorted)
 TEST_F(detail, union_is_reserved_regions)
 {
 	struct resv_region want[RESV_MAX], legacy[RESV_MAX];
-	int g, i, k, n, nl, nw;
+	int g, i, n, nl, nw;
 
 	for (g = 0; g < self->nr; g++) {
 		int bad, t;
@@ -206,17 +215,7 @@ TEST_F(detail, union_is_reserved_regions)
 				snprintf(want[open].type, sizeof(want[open].type), "%d", t);
 			}
 		}
-		/* Order by start, then type (insertion sort: lists are short). */
-		for (i = 1; i < nw; i++)
-			for (k = i; k > 0 && (want[k - 1].start > want[k].start ||
-					      (want[k - 1].start == want[k].start &&
-					       atoi(want[k - 1].type) > atoi(want[k].type)));
-			     k--) {
-				struct resv_region tmp = want[k];
-
-				want[k] = want[k - 1];
-				want[k - 1] = tmp;
-			}
+		qsort(want, nw, sizeof(want[0]), cmp_start_type);
 		ASSERT_EQ(nw, nl)
 			TH_LOG("group %d: %d merged ranges, %d in reserved_regions",
 			       self->groups[g], nw, nl);

@@ -68,12 +68,26 @@ static inline int resv_read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
+static inline int resv_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static inline int resv_cmp_start(const void *a, const void *b)
+{
+	const struct resv_region *x = a, *y = b;
+
+	return (x->start > y->start) - (x->start < y->start);
+}
+
 /* Groups present now, ascending. Returns the count or -errno. */
 static inline int resv_list_groups(int *groups, int max)
 {
 	DIR *d = opendir(RESV_GROUPS_DIR);
 	struct dirent *e;
-	int n = 0, i, j;
+	int n = 0;
 
 	if (!d)
 		return -errno;
@@ -83,13 +97,7 @@ static inline int resv_list_groups(int *groups, int max)
 		groups[n++] = atoi(e->d_name);
 	}
 	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && groups[j - 1] > groups[j]; j--) {
-			int t = groups[j];
-
-			groups[j] = groups[j - 1];
-			groups[j - 1] = t;
-		}
+	qsort(groups, n, sizeof(*groups), resv_cmp_int);
 	return n;
 }
 
@@ -175,24 +183,17 @@ static inline int resv_complement(const struct resv_region *r, int nr,
 				  uint64_t ap_start, uint64_t ap_end,
 				  struct resv_range *out, int max)
 {
+	struct resv_region sorted[RESV_MAX];
 	uint64_t cur = ap_start;
 	bool done = false;
-	int n = 0, i, j;
-	int idx[RESV_MAX];
+	int n = 0, i;
 
 	if (nr > RESV_MAX)
 		return -E2BIG;
-	for (i = 0; i < nr; i++)
-		idx[i] = i;
-	for (i = 1; i < nr; i++)	/* order by start */
-		for (j = i; j > 0 && r[idx[j - 1]].start > r[idx[j]].start; j--) {
-			int t = idx[j];
-
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+	memcpy(sorted, r, nr * sizeof(*r));
+	qsort(sorted, nr, sizeof(*sorted), resv_cmp_start);
 	for (i = 0; i < nr && !done; i++) {
-		const struct resv_region *x = &r[idx[i]];
+		const struct resv_region *x = &sorted[i];
 
 		if (!resv_type1_excludes(x) || x->end < cur)
 			continue;
