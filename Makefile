@@ -6,12 +6,12 @@
 #
 #   make run      set up, build both arches, boot, show groups and regions
 #   make check    everything the project tests; last line "N passed, N failed"
-#   make vm ARCH=x86_64|arm64 RUN=path [BASELINE=1] [QEMU_EXTRA='...']
+#   make vm ARCH=x86_64|arm64 RUN=path [BASELINE=1] [FIRMWARE=acpi] [QEMU_EXTRA='...']
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
 # QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
-# QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds).
+# QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds), FIRMWARE (vm, arm64: dt or acpi).
 
 OUT ?= $(CURDIR)/out
 H := tools/testing/iommu-resv
@@ -30,7 +30,7 @@ $(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
 endif
 endif
 
-export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT
+export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE
 
 .PHONY: all run check baseline vm build deps tree clean distclean help
 all: help

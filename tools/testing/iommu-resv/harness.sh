@@ -7,7 +7,7 @@
 #   harness.sh vm             boot ARCH with RUN=path, exit with its status
 #   harness.sh build          deps, tree, kernels and test binaries only
 # Variables (environment): ARCH, OUT, BASELINE, DEBUG, KERNEL_SRC, QEMU_EXTRA,
-# RUN, BOOT_TIMEOUT.
+# RUN, BOOT_TIMEOUT, FIRMWARE (vm: dt or acpi; check boots arm64 with both).
 set -uo pipefail
 
 here=$(dirname "$(realpath "$0")")
@@ -113,16 +113,24 @@ initramfs() { # ARCH OUTPUT [name=file ...]
 		"bin:vfio-map-demo=$OUT/guest/$arch/vfio-map-demo" "$@"
 }
 
-boot_tests() { # ARCH [VARIANT [RESULTS]]: RESULTS "" boots without counting
-	local arch=$1 v=${2:-$variant} res=${3-$results} k label irf t args=()
+firmwares_for() { # ARCH: the hardware descriptions check boots ARCH with
+	case $1 in arm64) echo "dt acpi" ;; *) echo dt ;; esac
+}
+
+fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
+
+boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without counting
+	local arch=$1 v=${2:-$variant} res=${3-$results} fw=${4:-dt} k label irf t args=()
 	k=$(kdir "$arch" "$v")
-	label=$arch${v/patched/}
+	label=$arch
+	[ "$fw" = dt ] || label=$label-$fw
+	label=$label${v/patched/}
 	label=${label/base/-base}
 	[ "$flavour" = test ] || label=$label-$flavour
 	irf=$OUT/guest/$arch/tests-initramfs.cpio.gz
 	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$arch/$t"); done
 	initramfs "$arch" "$irf" "${args[@]}" || return 1
-	"$here/vmrun.py" --arch "$arch" --kernel "$k/kernel.img" --initrd "$irf" \
+	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
 		--mode tests --tests "$KSELFTESTS" --ktree "$OUT/$v/src" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" \
@@ -132,15 +140,16 @@ boot_tests() { # ARCH [VARIANT [RESULTS]]: RESULTS "" boots without counting
 # The series keeps reserved_regions byte for byte: boot the unpatched base on
 # the same topology with the same tests (its own verdicts are not counted:
 # some tests show upstream's gaps there) and compare every group's file.
-legacy_vs_base() { # ARCH
-	local arch=$1
+legacy_vs_base() { # ARCH [FIRMWARE]
+	local arch=$1 fw=${2:-dt} label=$1
+	[ "$fw" = dt ] || label=$label-$fw
 	"$here/kbuild.sh" "$OUT" base "$arch" "$flavour" > "$logdir/build-base-$arch.log" 2>&1 ||
-		{ record_fail "$arch/legacy-vs-base" "base kernel build failed"; return 1; }
-	boot_tests "$arch" base "" > "$logdir/boot-base-$arch.log" 2>&1
-	[ -s "$logdir/$arch-base.groups.json" ] ||
-		{ record_fail "$arch/legacy-vs-base" "no group dump from the base kernel"; return 1; }
-	"$here/vmrun.py" --compare-dumps "$logdir/$arch.groups.json" \
-		"$logdir/$arch-base.groups.json" --label "$arch/legacy-vs-base" \
+		{ record_fail "$label/legacy-vs-base" "base kernel build failed"; return 1; }
+	boot_tests "$arch" base "" "$fw" > "$logdir/boot-base-$label.log" 2>&1
+	[ -s "$logdir/$label-base.groups.json" ] ||
+		{ record_fail "$label/legacy-vs-base" "no group dump from the base kernel"; return 1; }
+	"$here/vmrun.py" --compare-dumps "$logdir/$label.groups.json" \
+		"$logdir/$label-base.groups.json" --label "$label/legacy-vs-base" \
 		--results "$results"
 }
 
@@ -293,7 +302,7 @@ cmd_check() {
 		[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
 		phase "compile-test builds" compile_tests
 	fi
-	local a
+	local a fw
 	for a in $arches; do
 		if ! phase "build $variant kernel $a" kernel "$a"; then
 			record_fail "$a/build" "kernel build failed"; continue
@@ -301,9 +310,14 @@ cmd_check() {
 		if ! phase "build userspace $a" userspace "$a"; then
 			record_fail "$a/userspace" "test build failed"; continue
 		fi
-		phase "boot + tests $a" boot_tests "$a"
+		for fw in $(firmwares_for "$a"); do
+			phase "boot + tests $a$(fw_suffix "$fw")" boot_tests "$a" "$variant" "$results" "$fw"
+		done
 		[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
-			phase "base kernel + legacy file comparison $a" legacy_vs_base "$a"
+			for fw in $(firmwares_for "$a"); do
+				phase "base kernel + legacy file comparison $a$(fw_suffix "$fw")" \
+					legacy_vs_base "$a" "$fw"
+			done
 	done
 	[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
 		phase "sparse + W=1 on touched files" static_checks
@@ -336,7 +350,8 @@ cmd_vm() {
 	local irf=$OUT/guest/$ARCH/vm-initramfs.cpio.gz t args=()
 	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$ARCH/$t"); done
 	initramfs "$ARCH" "$irf" "${args[@]}" "run-me=$RUN" || return 2
-	"$here/vmrun.py" --arch "$ARCH" --kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" \
+	"$here/vmrun.py" --arch "$ARCH" --firmware "${FIRMWARE:-dt}" \
+		--kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" \
 		--mode run --logdir "$logdir" --label "vm-$ARCH" --timeout "$BOOT_TIMEOUT" \
 		--extra "${QEMU_EXTRA:-}"
 }

@@ -12,23 +12,33 @@ set -euo pipefail
 top=$(realpath "$(dirname "$0")/../../..")
 
 # import-commit.sh --all TREE: re-import every commit of TREE since its "base"
-# tag, in order, under the names patches/series already gives them (one
-# commit per series entry; new commits get a name from their subject).
+# tag, in order, and rewrite patches/series to match. A commit keeps the name
+# of the patch with the same subject (renumbered to its position); a new one
+# gets a name from its subject. Patches no commit matches are removed.
 if [ "${1:-}" = --all ]; then
 	tree=$2
+	series=$top/patches/series
+	slug() { tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\+/-/g; s/^-//; s/-$//' | cut -c1-60; }
+	declare -A old_slug=()
+	for p in $(grep -E '^[^#[:space:]]' "$series" || true); do
+		[ -f "$top/patches/$p" ] || continue
+		subj=$(sed -n 's/^Subject: \[PATCH\] //p' "$top/patches/$p" | head -n1)
+		old_slug[$subj]=${p#[0-9][0-9][0-9][0-9]-}
+	done
 	mapfile -t commits < <(git -C "$tree" rev-list --reverse base..HEAD)
-	mapfile -t names < <(grep -E '^[^#[:space:]]' "$top/patches/series" || true)
+	grep '^#' "$series" > "$series.new"
+	mv "$series.new" "$series"
+	keep=()
 	for i in "${!commits[@]}"; do
-		name=${names[$i]:-}
-		if [ -z "$name" ]; then
-			subj=$(git -C "$tree" log -1 --format=%s "${commits[$i]}")
-			name=$(printf '%04d-%s.patch' $((i + 1)) \
-				"$(tr 'A-Z' 'a-z' <<<"$subj" | sed 's/[^a-z0-9]\+/-/g; s/^-//; s/-$//' | cut -c1-60)")
-		fi
+		subj=$(git -C "$tree" log -1 --format=%s "${commits[$i]}")
+		s=${old_slug[$subj]:-$(slug <<<"$subj").patch}
+		name=$(printf '%04d-%s' $((i + 1)) "$s")
+		keep+=("$name")
 		"$0" "$tree" "${commits[$i]}" "$name"
 	done
-	[ ${#names[@]} -le ${#commits[@]} ] ||
-		echo "import-commit: warning: patches/series has more entries than $tree has commits" >&2
+	for p in "$top"/patches/[0-9]*.patch; do
+		printf '%s\n' "${keep[@]}" | grep -qx "$(basename "$p")" || rm -v "$p"
+	done
 	exit 0
 fi
 tree=$1 commit=$2 name=$3

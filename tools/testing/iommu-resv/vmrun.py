@@ -33,6 +33,16 @@ ARCHES = {
                                        '-device', 'virtconsole,chardev=tout']),
 }
 
+# How the guest learns its hardware: 'dt' boots the kernel directly with the
+# device tree QEMU generates; 'acpi' (arm64) boots it through UEFI, which
+# hands over QEMU's ACPI tables (IORT, MCFG, ...) instead.
+UEFI_ARM64 = '/usr/share/qemu-efi-aarch64/QEMU_EFI.fd'
+FIRMWARE = {
+    'dt': dict(args=[], cmdline=''),
+    'acpi': dict(args=['-bios', UEFI_ARM64], cmdline='acpi=force', arches=('arm64',),
+                 needs=UEFI_ARM64),
+}
+
 # A kernel splat anywhere in the console fails the run.
 SPLAT = re.compile(r'(WARNING: CPU:|------------\[ cut here \]|BUG: |Oops|Kernel panic|'
                    r'KASAN: |UBSAN: |possible circular locking|possible recursive locking|'
@@ -70,15 +80,16 @@ def probe_kvm(arch, kernel, initrd, logdir):
 
 
 def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=True,
-         echo=False):
+         echo=False, firmware='dt'):
     a = ARCHES[arch]
+    fw = FIRMWARE[firmware]
     console_log = logbase + '.console.log'
     out_log = logbase + '.out.log'
     for p in (console_log, out_log):
         if os.path.exists(p):
             os.unlink(p)
     open(out_log, 'w').close()
-    append = (f'console={a["console"]} {a["cmdline"]} panic=-1 printk.time=0 '
+    append = (f'console={a["console"]} {a["cmdline"]} {fw["cmdline"]} panic=-1 printk.time=0 '
               f'resv.mode={mode} resv.out={a["out"]} resv.timeout={max(timeout - 30, 30)}')
     cmd = [a['qemu']]
     if topology:
@@ -90,7 +101,8 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
     cmd += ['-accel', accel, '-display', 'none', '-monitor', 'none', '-no-reboot',
             '-serial', 'file:' + console_log]
     cmd += a['outdev'](out_log)
-    cmd += ['-kernel', kernel, '-initrd', initrd, '-append', append]
+    cmd += fw['args']
+    cmd += ['-kernel', kernel, '-initrd', initrd, '-append', ' '.join(append.split())]
     cmd += extra
     with open(logbase + '.cmd', 'w') as f:
         f.write(shlex.join(cmd) + '\n')
@@ -299,6 +311,8 @@ def main():
     ap.add_argument('--results', help='append result lines here (tests mode)')
     ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--extra', default='', help='extra QEMU arguments')
+    ap.add_argument('--firmware', default='dt', choices=sorted(FIRMWARE),
+                    help='hardware description the guest boots with (acpi: arm64, via UEFI)')
     ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
     ap.add_argument('--dump', metavar='FILE',
                     help='tests mode: write the guest\'s group dump as JSON')
@@ -325,6 +339,11 @@ def main():
     for p in (args.kernel, args.initrd):
         if not os.path.exists(p):
             sys.exit(f'vmrun: error: {p} does not exist (run "make build")')
+    fw = FIRMWARE[args.firmware]
+    if args.arch not in fw.get('arches', ARCHES):
+        sys.exit(f'vmrun: error: --firmware {args.firmware} is not available on {args.arch}')
+    if fw.get('needs') and not os.path.exists(fw['needs']):
+        sys.exit(f'vmrun: error: {fw["needs"]} not found (run "make deps")')
     os.makedirs(args.logdir, exist_ok=True)
     accel = args.accel
     if accel == 'auto':
@@ -335,7 +354,7 @@ def main():
 
     if args.mode == 'run':
         res = boot(args.arch, args.kernel, args.initrd, accel, 'run', extra, logbase,
-                   args.timeout, echo=True)
+                   args.timeout, echo=True, firmware=args.firmware)
         m = re.search(r'^@@EXIT (\d+)', res['out'], re.M)
         print(f'vmrun: console log: {res["console_log"]}', file=sys.stderr)
         if res['timed_out']:
@@ -356,7 +375,7 @@ def main():
 
     tests = args.tests.split()
     res = boot(args.arch, args.kernel, args.initrd, accel, 'tests', extra, logbase,
-               args.timeout)
+               args.timeout, firmware=args.firmware)
     if res['qemu_out'].strip():
         with open(logbase + '.qemu.log', 'w') as f:
             f.write(res['qemu_out'])

@@ -29,7 +29,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
 expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
@@ -83,5 +83,8 @@ ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$tmp/bin/python3"
 touch "$tmp/k" "$tmp/i"
 expect qemu_missing "qemu-system-aarch64 not found" \
 	env PATH="$tmp/bin" python3 "$here/../vmrun.py" --arch arm64 --kernel "$tmp/k" \
+	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
+expect acpi_only_on_arm64 "firmware acpi is not available on x86_64" \
+	python3 "$here/../vmrun.py" --arch x86_64 --firmware acpi --kernel "$tmp/k" \
 	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
 [ $failed = 0 ]
