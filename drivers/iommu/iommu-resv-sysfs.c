@@ -38,6 +38,22 @@ static const char * const iommu_resv_detail_names[IOMMU_RESV_NR_TYPES] = {
 	[IOMMU_RESV_SW_MSI]		= "sw-msi",
 };
 
+/* ... and a reserved range of a known kind is named by its kind. */
+static const char * const iommu_resv_kind_names[] = {
+	[IOMMU_RESV_KIND_BRIDGE_WINDOW]	= "bridge-window",
+	[IOMMU_RESV_KIND_PEER_BAR]	= "peer-bar",
+	[IOMMU_RESV_KIND_HOST_WINDOW]	= "host-window",
+	[IOMMU_RESV_KIND_DMA_RANGE_GAP]	= "dma-range-gap",
+};
+
+static const char *detail_type(const struct iommu_resv_region *region)
+{
+	if (region->type == IOMMU_RESV_RESERVED && region->kind &&
+	    region->kind < ARRAY_SIZE(iommu_resv_kind_names))
+		return iommu_resv_kind_names[region->kind];
+	return iommu_resv_detail_names[region->type];
+}
+
 static const char * const iommu_resv_owner_names[] = {
 	[IOMMU_RESV_OWNER_UNKNOWN]	= "unknown",
 	[IOMMU_RESV_OWNER_DEVICE]	= "device",
@@ -75,7 +91,7 @@ static int cmp_str(const char *a, const char *b)
 	return strcmp(a ?: "", b ?: "");
 }
 
-/* Same member, type and owner: the key within which ranges merge. */
+/* Same member, type, kind and owner: the key within which ranges merge. */
 static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_entry *b)
 {
 	int ret;
@@ -85,6 +101,8 @@ static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_ent
 		return ret;
 	if (a->region->type != b->region->type)
 		return (int)a->region->type - (int)b->region->type;
+	if (a->region->kind != b->region->kind)
+		return (int)a->region->kind - (int)b->region->kind;
 	if (a->region->owner_type != b->region->owner_type)
 		return (int)a->region->owner_type - (int)b->region->owner_type;
 	return cmp_str(a->region->owner, b->region->owner);
@@ -102,7 +120,7 @@ static int cmp_key_start(const void *pa, const void *pb)
 	return 0;
 }
 
-/* Output order: by range, then type, member and owner. */
+/* Output order: by range, then type, kind, member and owner. */
 static int cmp_line(const void *pa, const void *pb)
 {
 	const struct iommu_resv_line *a = pa, *b = pb;
@@ -114,6 +132,8 @@ static int cmp_line(const void *pa, const void *pb)
 		return a->end < b->end ? -1 : 1;
 	if (a->entry->region->type != b->entry->region->type)
 		return (int)a->entry->region->type - (int)b->entry->region->type;
+	if (a->entry->region->kind != b->entry->region->kind)
+		return (int)a->entry->region->kind - (int)b->entry->region->kind;
 	ret = cmp_str(a->entry->dev_name, b->entry->dev_name);
 	if (ret)
 		return ret;
@@ -128,9 +148,9 @@ static int cmp_line(const void *pa, const void *pb)
  * @snap: the snapshot; its entries are reordered and must outlive the lines
  * @nr_lines: set to the number of lines
  *
- * Ranges of one member, type and owner that overlap or touch become one
- * line; nothing else merges. Lines are ordered by start, end, type, member
- * name and owner.
+ * Ranges of one member, type, kind and owner that overlap or touch become
+ * one line; nothing else merges. Lines are ordered by start, end, type,
+ * kind, member name and owner.
  *
  * Return: the lines (kvfree() them), NULL for an empty snapshot, or an
  * ERR_PTR().
@@ -190,7 +210,7 @@ static int iommu_resv_detail_show(struct seq_file *sf, void *v)
 
 		seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
 			   (long long)lines[i].start, (long long)lines[i].end,
-			   iommu_resv_detail_names[r->type], lines[i].entry->dev_name,
+			   detail_type(r), lines[i].entry->dev_name,
 			   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
 	}
 	kvfree(lines);

@@ -214,21 +214,63 @@ def kunit_results(console_log, ktree):
     return res
 
 
+# Kernel types in enum order, their reserved_regions names, and the
+# reserved_regions_detail names of each (the PCI kinds are new: "reserved").
+KTYPES = [('direct', 'direct', ('direct',)),
+          ('direct-relaxable', 'direct-relaxable', ('direct-relaxable',)),
+          ('reserved', 'reserved', ('reserved',)),
+          ('msi', 'msi', ('msi',)),
+          ('sw-msi', 'msi', ('sw-msi',))]
+NEW_KINDS = ('bridge-window', 'peer-bar', 'host-window', 'dma-range-gap')
+
+
+def legacy_without_new_kinds(detail):
+    """reserved_regions as the group would read without the PCI kinds the
+    series adds: the detail lines of the other types merged per kernel type
+    (overlapping or adjacent ranges), ordered by start then type."""
+    spans = []
+    for k, (_, legacy, names) in enumerate(KTYPES):
+        ranges = sorted((int(f[0], 16), int(f[1], 16)) for f in
+                        (line.split() for line in detail) if f[2] in names)
+        merged = []
+        for start, end in ranges:
+            if merged and start <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        spans += [(start, k, end, legacy) for start, end in merged]
+    return ''.join('0x%016x 0x%016x %s\n' % (start, end, legacy)
+                   for start, _, end, legacy in sorted(spans))
+
+
 def group_dump(out):
-    """{device: its group's reserved_regions text} from @@GROUP/@@R lines.
+    """{device: its group's reserved_regions text} from @@GROUP/@@R/@@D lines.
 
     Keyed by device, not group: group numbering, and on DT the grouping
     itself (ACS enabled from enumeration), may differ between kernels; what
-    a device's group reports must not."""
-    groups, members = {}, []
+    a device's group reports must not. A group whose detailed view has the
+    PCI kinds the series adds is represented by its file as it would read
+    without them, rebuilt from the detailed view (that the file is exactly
+    the detailed view's union is checked in the guest by iommu_resv_detail)."""
+    groups, members, detail = {}, [], []
+
+    def close():
+        if any(line.split()[2] in NEW_KINDS for line in detail):
+            for dev in members:
+                groups[dev] = legacy_without_new_kinds(detail)
+
     for line in out.splitlines():
         if line.startswith('@@GROUP '):
-            members = line[8:].split()
+            close()
+            members, detail = line[8:].split(), []
             for dev in members:
                 groups[dev] = ''
         elif line.startswith('@@R '):
             for dev in members:
                 groups[dev] += line[4:] + '\n'
+        elif line.startswith('@@D ') and len(line.split()) == 7:
+            detail.append(line[4:])
+    close()
     return groups
 
 

@@ -152,6 +152,27 @@ def group_dumps_compared():
             vmrun.compare_dumps({}, {})[0][0] == 'fail')
 
 
+@case
+def new_kinds_left_out_of_comparison():
+    # A group with a bridge window (new, "reserved") and the MSI window: it
+    # compares as the MSI window alone; a group without new kinds as its file.
+    out = ('@@GROUP 0000:01:00.0 \n'
+           '@@R 0x00000000fe000000 0x00000000fe1fffff reserved\n'
+           '@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+           '@@D 0x00000000fe000000 0x00000000fe1fffff bridge-window 0000:01:00.0 device /x\n'
+           '@@D 0x00000000fee00000 0x00000000feefffff msi 0000:01:00.0 iommu /d\n'
+           '@@GROUP 0000:00:1f.0 \n'
+           '@@R 0x0000000000000000 0x0000000000ffffff direct-relaxable\n'
+           '@@R 0x0000000000800000 0x0000000000ffffff reserved\n'
+           '@@D 0x0000000000000000 0x0000000000ffffff direct-relaxable 0000:00:1f.0 device /y\n'
+           '@@D 0x0000000000800000 0x0000000000ffffff reserved 0000:00:1f.0 firmware z\n'
+           '@@DONE\n')
+    d = vmrun.group_dump(out)
+    return (d['0000:01:00.0'] == '0x00000000fee00000 0x00000000feefffff msi\n' and
+            d['0000:00:1f.0'] == ('0x0000000000000000 0x0000000000ffffff direct-relaxable\n'
+                                  '0x0000000000800000 0x0000000000ffffff reserved\n'))
+
+
 def main():
     print('TAP version 13')
     print(f'1..{len(CASES)}')
