@@ -46,7 +46,13 @@ static const char * const iommu_resv_kind_names[] = {
 	[IOMMU_RESV_KIND_DMA_RANGE_GAP]	= "dma-range-gap",
 };
 
-static const char *detail_type(const struct iommu_resv_region *region)
+/**
+ * iommu_resv_type_name - the type of a region as reserved_regions_detail names it
+ * @region: the region
+ *
+ * Return: a static string: "direct", "sw-msi", "bridge-window"...
+ */
+const char *iommu_resv_type_name(const struct iommu_resv_region *region)
 {
 	if (region->type == IOMMU_RESV_RESERVED && region->kind &&
 	    region->kind < ARRAY_SIZE(iommu_resv_kind_names))
@@ -210,7 +216,7 @@ static int iommu_resv_detail_show(struct seq_file *sf, void *v)
 
 		seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
 			   (long long)lines[i].start, (long long)lines[i].end,
-			   detail_type(r), lines[i].entry->dev_name,
+			   iommu_resv_type_name(r), lines[i].entry->dev_name,
 			   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
 	}
 	kvfree(lines);

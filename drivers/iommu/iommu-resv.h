@@ -72,6 +72,7 @@ void *iommu_resv_alloc_array(void *old, size_t n, size_t size);
 struct iommu_resv_region *iommu_resv_alloc_span(const struct iommu_resv_region *region);
 #endif
 int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj);
+const char *iommu_resv_type_name(const struct iommu_resv_region *region);
 
 /* In iommu.c, which owns struct iommu_group. */
 int iommu_group_resv_snapshot(struct iommu_group *group,

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * An interval index of the reserved regions that userspace DMA mappings must
+ * avoid, for VFIO and iommufd.
+ *
+ * It is built from the same snapshot of a group as the group's sysfs files,
+ * so what a VMM reads there is exactly what is enforced, and it keeps each
+ * region's device and owner for the diagnostics. Lookups take O(log n) and
+ * allocate nothing, so they fit in a MAP_DMA fast path.
+ *
+ * IOMMU_RESV_DIRECT_RELAXABLE regions are not indexed: VFIO and iommufd let
+ * userspace map over them (the device's RMRR-like use is abandoned when it is
+ * assigned).
+ */
+#define pr_fmt(fmt)	"iommu: " fmt
+
+#include <linux/interval_tree.h>
+#include <linux/iommu.h>
+#include <linux/printk.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "iommu-resv.h"
+
+/**
+ * iommu_resv_index_init - start an empty index
+ * @idx: the index
+ */
+void iommu_resv_index_init(struct iommu_resv_index *idx)
+{
+	idx->tree = RB_ROOT_CACHED;
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_init);
+
+static struct iommu_resv_index_node *to_resv_node(struct interval_tree_node *node)
+{
+	return container_of(node, struct iommu_resv_index_node, node);
+}
+
+static void remove_nodes(struct iommu_resv_index *idx, const struct iommu_group *group)
+{
+	struct interval_tree_node *node, *next;
+
+	for (node = interval_tree_iter_first(&idx->tree, 0, ULONG_MAX); node; node = next) {
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (group && to_resv_node(node)->group != group)
+			continue;
+		interval_tree_remove(node, &idx->tree);
+		kfree(to_resv_node(node));
+	}
+}
+
+static struct iommu_resv_index_node *
+new_node(const struct iommu_resv_entry *e, const struct iommu_group *group, int group_id)
+{
+	const struct iommu_resv_region *r = e->region;
+	size_t dev_len = strlen(e->dev_name) + 1;
+	size_t owner_len = strlen(r->owner ?: "-") + 1;
+	struct iommu_resv_index_node *n;
+
+	/* One allocation: the names follow the node. */
+	n = kzalloc(sizeof(*n) + dev_len + owner_len, GFP_KERNEL);
+	if (!n)
+		return NULL;
+	n->node.start = r->start;
+	n->node.last = iommu_resv_end(r);
+	n->group = group;
+	n->group_id = group_id;
+	n->type = r->type;
+	n->type_name = iommu_resv_type_name(r);
+	n->owner_type = r->owner_type;
+	n->dev_name = n->names;
+	n->owner = n->names + dev_len;
+	memcpy(n->names, e->dev_name, dev_len);
+	memcpy(n->names + dev_len, r->owner ?: "-", owner_len);
+	return n;
+}
+
+/**
+ * iommu_resv_index_add_group - index the reserved regions of a group
+ * @idx: the index
+ * @group: the group; its regions are gathered as its sysfs files gather them
+ *
+ * Every region of every member device is indexed, except
+ * IOMMU_RESV_DIRECT_RELAXABLE ones. Call iommu_resv_index_remove_group() when
+ * the group leaves the user of the index.
+ *
+ * Context: Process context; takes the group's mutex.
+ * Return: 0, or a negative errno (the group's provider failed, -ENOMEM), in
+ * which case nothing of @group is indexed.
+ */
+int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group *group)
+{
+	struct iommu_resv_snapshot snap;
+	unsigned int i;
+	int ret;
+
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_group_resv_snapshot(group, &snap);
+	if (ret)
+		return ret;
+	for (i = 0; i < snap.nr; i++) {
+		struct iommu_resv_index_node *n;
+
+		if (snap.entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		n = new_node(&snap.entries[i], group, iommu_group_id(group));
+		if (!n) {
+			remove_nodes(idx, group);
+			ret = -ENOMEM;
+			break;
+		}
+		interval_tree_insert(&n->node, &idx->tree);
+	}
+	iommu_resv_snapshot_free(&snap);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_add_group);
+
+/**
+ * iommu_resv_index_remove_group - drop the regions of one group from an index
+ * @idx: the index
+ * @group: the group, as passed to iommu_resv_index_add_group()
+ */
+void iommu_resv_index_remove_group(struct iommu_resv_index *idx,
+				   const struct iommu_group *group)
+{
+	remove_nodes(idx, group);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_remove_group);
+
+/**
+ * iommu_resv_index_destroy - drop every region of an index
+ * @idx: the index; empty and reusable afterwards
+ */
+void iommu_resv_index_destroy(struct iommu_resv_index *idx)
+{
+	remove_nodes(idx, NULL);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_destroy);
+
+/**
+ * iommu_resv_index_find - the first indexed region that overlaps a range
+ * @idx: the index
+ * @start: first IOVA of the range
+ * @last: last IOVA of the range (inclusive)
+ *
+ * Context: Any context; the caller serialises against changes to @idx.
+ * Return: the region with the lowest start among those overlapping
+ * [@start, @last], or NULL. O(log n), no allocation.
+ */
+const struct iommu_resv_index_node *
+iommu_resv_index_find(const struct iommu_resv_index *idx, u64 start, u64 last)
+{
+	struct interval_tree_node *node;
+
+	if (start > ULONG_MAX)
+		return NULL;
+	node = interval_tree_iter_first((struct rb_root_cached *)&idx->tree,
+					start, min_t(u64, last, ULONG_MAX));
+	return node ? to_resv_node(node) : NULL;
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_find);
+
+/**
+ * iommu_resv_index_report - log why a range was refused
+ * @rs: the caller's rate limit, so that one busy caller does not hide another
+ * @what: the operation, e.g. "VFIO_IOMMU_MAP_DMA"
+ * @start: first IOVA of the refused range
+ * @last: last IOVA of the refused range
+ * @n: the reserved region it overlaps, from iommu_resv_index_find()
+ *
+ * One rate-limited line names the range, the region, its type, the device
+ * and group it belongs to, and its owner, as reserved_regions_detail has them.
+ */
+void iommu_resv_index_report(struct ratelimit_state *rs, const char *what,
+			     u64 start, u64 last, const struct iommu_resv_index_node *n)
+{
+	if (!__ratelimit(rs))
+		return;
+	pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%lx-0x%lx %s of %s in group %d, owner %s\n",
+		what, start, last, n->node.start, n->node.last, n->type_name,
+		n->dev_name, n->group_id, n->owner);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_report);

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO type1 enforces what sysfs reports, with a reason in the kernel log:
+ *
+ *  - a refused VFIO_IOMMU_MAP_DMA logs one line naming the range, the region,
+ *    its type, its device and group, and its owner, as reserved_regions_detail
+ *    has them;
+ *  - attaching a group to a container whose mappings overlap the group's
+ *    reserved regions is predicted from sysfs alone, and the prediction is
+ *    exactly the outcome: refused (EINVAL, with the same kind of line) while
+ *    a mapping overlaps, accepted once it is gone.
+ *
+ * Uses every QEMU "edu" device (1234:11e8), bound to vfio-pci.
+ */
+#include <sys/mman.h>
+#include <time.h>
+#include "iommu_resv_utils.h"
+#include "../kselftest_harness.h"
+
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+#define MAX_DEVS	16
+
+FIXTURE(enforce) {
+	char bdf[MAX_DEVS][16];
+	int group[MAX_DEVS];
+	int nr;
+	void *buf;
+	long page;
+};
+
+FIXTURE_SETUP(enforce)
+{
+	int i;
+
+	self->page = sysconf(_SC_PAGESIZE);
+	self->nr = resv_find_pci(EDU_VENDOR, EDU_DEVICE, self->bdf, MAX_DEVS);
+	if (self->nr <= 0)
+		SKIP(return, "no edu device");
+	if (access("/dev/vfio/vfio", F_OK))
+		SKIP(return, "no /dev/vfio/vfio");
+	if (access(RESV_GROUPS_DIR "/0/reserved_regions_detail", F_OK) &&
+	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
+		SKIP(return, "no reserved_regions_detail (kernel without the series)");
+	for (i = 0; i < self->nr; i++) {
+		self->group[i] = resv_bind_vfio(self->bdf[i]);
+		ASSERT_LE(0, self->group[i]);
+	}
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+FIXTURE_TEARDOWN(enforce)
+{
+	if (self->buf && self->buf != MAP_FAILED)
+		munmap(self->buf, self->page);
+}
+
+/* /dev/kmsg, positioned after everything logged so far. */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a record logged since kmsg_open() contains every @needle. */
+static bool kmsg_has(int fd, const char * const *needle, int n)
+{
+	char rec[2048];
+	ssize_t len;
+	int i;
+
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[len] = '\0';
+		for (i = 0; i < n && strstr(rec, needle[i]); i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The detail line of @group whose range holds @iova, or false; @type, @dev
+ * and @owner have room for 32, 64 and PATH_MAX bytes.
+ */
+static bool detail_at(int group, uint64_t iova, char *type, char *dev, char *owner)
+{
+	char *buf, *line, *save, t[32], d[64], ot[16], o[PATH_MAX];
+	unsigned long long s, e;
+	int err;
+
+	buf = resv_read_group_file(group, "reserved_regions_detail", &err);
+	if (!buf)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %4095s", &s, &e, t, d, ot, o) != 6)
+			continue;
+		if (s <= iova && iova <= e && strcmp(t, "direct-relaxable")) {
+			snprintf(type, 32, "%s", t);
+			snprintf(dev, 64, "%s", d);
+			snprintf(owner, PATH_MAX, "%s", o);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A refused map is explained: try the MSI window of each edu's group (in
+ * every group on both arches) and find the line. The line is rate-limited,
+ * and earlier tests refuse many maps: retry for a few seconds.
+ */
+TEST_F(enforce, refused_map_is_logged)
+{
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	char type[32], dev[64], owner[PATH_MAX], range[64], grp[32];
+	int d, container, gfd = -1, fd, tries;
+
+	fd = kmsg_open();
+	ASSERT_LE(0, fd);
+	for (d = 0; d < self->nr; d++) {
+		bool seen = false;
+
+		ASSERT_TRUE(detail_at(self->group[d], iova, type, dev, owner));
+		container = resv_type1_container(self->group[d], &gfd);
+		ASSERT_LE(0, container);
+		snprintf(range, sizeof(range), "MAP_DMA 0x%llx-0x%llx", (unsigned long long)iova,
+			 (unsigned long long)(iova + self->page - 1));
+		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
+		for (tries = 0; tries < 8 && !seen; tries++) {
+			const char * const want[] = { range, type, grp, owner };
+
+			if (tries)
+				sleep(1);
+			EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, iova, self->page));
+			seen = kmsg_has(fd, want, ARRAY_SIZE(want));
+		}
+		EXPECT_TRUE(seen) TH_LOG("%s: no log line with \"%s\", %s, \"%s\" and %s",
+					 self->bdf[d], range, type, grp, owner);
+		close(gfd);
+		close(container);
+	}
+	close(fd);
+}
+
+/*
+ * SET_CONTAINER of @gfd into @cont fails with EINVAL; with @check_log, a log
+ * line names the mapping at @iova and @group (retried: the line is
+ * rate-limited).
+ */
+static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int group,
+			       bool check_log)
+{
+	char mapping[80], grp[32];
+	const char * const want[] = { mapping, grp };
+	int fd = kmsg_open(), tries;
+	bool ok = false;
+
+	snprintf(mapping, sizeof(mapping), "SET_CONTAINER: mapping 0x%llx-0x%llx",
+		 (unsigned long long)iova, (unsigned long long)(iova + page - 1));
+	snprintf(grp, sizeof(grp), "in group %d,", group);
+	for (tries = 0; tries < 8 && !ok; tries++) {
+		if (tries)
+			sleep(1);
+		if (!ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &cont) || errno != EINVAL) {
+			ok = false;
+			break;
+		}
+		ok = !check_log || (fd >= 0 && kmsg_has(fd, want, ARRAY_SIZE(want)));
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Before adding group B to a container that already maps group A's memory,
+ * a VMM can tell from sysfs alone whether the attach will work: it fails
+ * exactly when a mapping overlaps one of B's regions (direct-relaxable
+ * aside). For each pair of edu groups and each region of B that A can map,
+ * map it in A's container: attaching B must fail, with a log line naming the
+ * mapping and B's region; once unmapped, the same attach must work.
+ */
+TEST_F(enforce, attach_outcome_predicted_from_sysfs)
+{
+	struct resv_region ra[RESV_MAX], rb[RESV_MAX];
+	struct resv_range ua[RESV_MAX];
+	int a, b, i, na, nb, nua, predicted = 0, cont, gfd_a = -1, gfd_b;
+	char path[64];
+
+	for (a = 0; a < self->nr; a++) {
+		na = resv_read_group(self->group[a], ra, RESV_MAX);
+		ASSERT_LE(0, na);
+		nua = resv_complement(ra, na, 0, RESV_APERTURE_END, ua, RESV_MAX);
+		ASSERT_LE(0, nua);
+		for (b = 0; b < self->nr; b++) {
+			if (self->group[b] == self->group[a])
+				continue;
+			nb = resv_read_group(self->group[b], rb, RESV_MAX);
+			ASSERT_LE(0, nb);
+			for (i = 0; i < nb; i++) {
+				uint64_t iova = rb[i].start & ~(uint64_t)(self->page - 1);
+				struct vfio_group_status st = { .argsz = sizeof(st) };
+
+				if (!resv_type1_excludes(&rb[i]) ||
+				    !resv_usable(ua, nua, iova, iova + self->page - 1))
+					continue;	/* A cannot hold such a mapping */
+				cont = resv_type1_container(self->group[a], &gfd_a);
+				ASSERT_LE(0, cont);
+				ASSERT_EQ(0, resv_type1_map(cont, self->buf, iova, self->page));
+				snprintf(path, sizeof(path), "/dev/vfio/%d", self->group[b]);
+				gfd_b = open(path, O_RDWR);
+				ASSERT_LE(0, gfd_b);
+
+				/* Predicted from sysfs: refused, and B is left unattached. */
+				EXPECT_TRUE(refused_and_logged(gfd_b, cont, iova, self->page,
+							       self->group[b], !predicted))
+					TH_LOG("group %d into group %d's container over 0x%llx %s",
+					       self->group[b], self->group[a],
+					       (unsigned long long)iova, rb[i].type);
+				ASSERT_EQ(0, ioctl(gfd_b, VFIO_GROUP_GET_STATUS, &st));
+				EXPECT_FALSE(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
+
+				/* Mapping gone: predicted to work, and it does. */
+				ASSERT_EQ(0, resv_type1_unmap(cont, iova, self->page));
+				EXPECT_EQ(0, ioctl(gfd_b, VFIO_GROUP_SET_CONTAINER, &cont))
+					TH_LOG("group %d into group %d's container after unmap: %s",
+					       self->group[b], self->group[a], strerror(errno));
+				ioctl(gfd_b, VFIO_GROUP_UNSET_CONTAINER);
+				close(gfd_b);
+				close(gfd_a);
+				close(cont);
+				predicted++;
+				break;	/* one region per pair keeps the run short */
+			}
+		}
+	}
+	TH_LOG("%d attach outcomes predicted", predicted);
+	EXPECT_LT(0, predicted);
+}
+
+TEST_HARNESS_MAIN
