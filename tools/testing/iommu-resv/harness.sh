@@ -29,7 +29,7 @@ phases=$OUT/phases.txt
 logdir=$OUT/logs
 # The kselftests of the series, in run order, and the guest programs for 'make run'.
 # iommu_resv_unbound first: it needs devices that nothing has bound yet.
-KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_fail_nth iommu_resv_many"
+KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_fail_nth iommu_resv_many"
 
 err() { echo "harness: error: $*" >&2; }
 
