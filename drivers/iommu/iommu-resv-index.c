@@ -38,13 +38,14 @@ static struct iommu_resv_index_node *to_resv_node(struct interval_tree_node *nod
 	return container_of(node, struct iommu_resv_index_node, node);
 }
 
-static void remove_nodes(struct iommu_resv_index *idx, const struct iommu_group *group)
+/* Remove the nodes added with @tag, or all of them for a NULL @tag. */
+static void remove_nodes(struct iommu_resv_index *idx, const void *tag)
 {
 	struct interval_tree_node *node, *next;
 
 	for (node = interval_tree_iter_first(&idx->tree, 0, ULONG_MAX); node; node = next) {
 		next = interval_tree_iter_next(node, 0, ULONG_MAX);
-		if (group && to_resv_node(node)->group != group)
+		if (tag && to_resv_node(node)->tag != tag)
 			continue;
 		interval_tree_remove(node, &idx->tree);
 		kfree(to_resv_node(node));
@@ -52,7 +53,7 @@ static void remove_nodes(struct iommu_resv_index *idx, const struct iommu_group 
 }
 
 static struct iommu_resv_index_node *
-new_node(const struct iommu_resv_entry *e, const struct iommu_group *group, int group_id)
+new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 {
 	const struct iommu_resv_region *r = e->region;
 	size_t dev_len = strlen(e->dev_name) + 1;
@@ -65,7 +66,7 @@ new_node(const struct iommu_resv_entry *e, const struct iommu_group *group, int 
 		return NULL;
 	n->node.start = r->start;
 	n->node.last = iommu_resv_end(r);
-	n->group = group;
+	n->tag = tag;
 	n->group_id = group_id;
 	n->type = r->type;
 	n->type_name = iommu_resv_type_name(r);
@@ -81,16 +82,18 @@ new_node(const struct iommu_resv_entry *e, const struct iommu_group *group, int 
  * iommu_resv_index_add_group - index the reserved regions of a group
  * @idx: the index
  * @group: the group; its regions are gathered as its sysfs files gather them
+ * @tag: what the caller adds them for (the group, a device...), not NULL;
+ *	 iommu_resv_index_remove() takes them out by it
  *
  * Every region of every member device is indexed, except
- * IOMMU_RESV_DIRECT_RELAXABLE ones. Call iommu_resv_index_remove_group() when
- * the group leaves the user of the index.
+ * IOMMU_RESV_DIRECT_RELAXABLE ones.
  *
  * Context: Process context; takes the group's mutex.
  * Return: 0, or a negative errno (the group's provider failed, -ENOMEM), in
- * which case nothing of @group is indexed.
+ * which case nothing is added.
  */
-int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group *group)
+int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group *group,
+			       const void *tag)
 {
 	struct iommu_resv_snapshot snap;
 	unsigned int i;
@@ -105,9 +108,9 @@ int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group 
 
 		if (snap.entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
-		n = new_node(&snap.entries[i], group, iommu_group_id(group));
+		n = new_node(&snap.entries[i], tag, iommu_group_id(group));
 		if (!n) {
-			remove_nodes(idx, group);
+			remove_nodes(idx, tag);
 			ret = -ENOMEM;
 			break;
 		}
@@ -119,16 +122,35 @@ int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group 
 EXPORT_SYMBOL_GPL(iommu_resv_index_add_group);
 
 /**
- * iommu_resv_index_remove_group - drop the regions of one group from an index
+ * iommu_resv_index_remove - drop the regions added with one tag
  * @idx: the index
- * @group: the group, as passed to iommu_resv_index_add_group()
+ * @tag: the tag given to iommu_resv_index_add_group(), not NULL
  */
-void iommu_resv_index_remove_group(struct iommu_resv_index *idx,
-				   const struct iommu_group *group)
+void iommu_resv_index_remove(struct iommu_resv_index *idx, const void *tag)
 {
-	remove_nodes(idx, group);
+	if (tag)
+		remove_nodes(idx, tag);
 }
-EXPORT_SYMBOL_GPL(iommu_resv_index_remove_group);
+EXPORT_SYMBOL_GPL(iommu_resv_index_remove);
+
+/**
+ * iommu_resv_index_move - move every region of one index into another
+ * @dst: the index that receives them
+ * @src: the index that gives them; empty afterwards
+ *
+ * Lets a caller gather a group (which takes the group's mutex) into a
+ * private index, then publish it under its own lock.
+ */
+void iommu_resv_index_move(struct iommu_resv_index *dst, struct iommu_resv_index *src)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(&src->tree, 0, ULONG_MAX))) {
+		interval_tree_remove(node, &src->tree);
+		interval_tree_insert(node, &dst->tree);
+	}
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_move);
 
 /**
  * iommu_resv_index_destroy - drop every region of an index

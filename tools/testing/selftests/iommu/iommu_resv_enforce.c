@@ -57,33 +57,6 @@ FIXTURE_TEARDOWN(enforce)
 		munmap(self->buf, self->page);
 }
 
-/* /dev/kmsg, positioned after everything logged so far. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-/* Whether a record logged since kmsg_open() contains every @needle. */
-static bool kmsg_has(int fd, const char * const *needle, int n)
-{
-	char rec[2048];
-	ssize_t len;
-	int i;
-
-	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
-		rec[len] = '\0';
-		for (i = 0; i < n && strstr(rec, needle[i]); i++)
-			;
-		if (i == n)
-			return true;
-	}
-	return false;
-}
-
 /*
  * The detail line of @group whose range holds @iova, or false; @type, @dev
  * and @owner have room for 32, 64 and PATH_MAX bytes.
@@ -121,7 +94,7 @@ TEST_F(enforce, refused_map_is_logged)
 	char type[32], dev[64], owner[PATH_MAX], range[64], grp[32];
 	int d, container, gfd = -1, fd, tries;
 
-	fd = kmsg_open();
+	fd = resv_kmsg_open();
 	ASSERT_LE(0, fd);
 	for (d = 0; d < self->nr; d++) {
 		bool seen = false;
@@ -138,7 +111,7 @@ TEST_F(enforce, refused_map_is_logged)
 			if (tries)
 				sleep(1);
 			EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, iova, self->page));
-			seen = kmsg_has(fd, want, ARRAY_SIZE(want));
+			seen = resv_kmsg_has(fd, want, ARRAY_SIZE(want));
 		}
 		EXPECT_TRUE(seen) TH_LOG("%s: no log line with \"%s\", %s, \"%s\" and %s",
 					 self->bdf[d], range, type, grp, owner);
@@ -158,7 +131,7 @@ static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int 
 {
 	char mapping[80], grp[32];
 	const char * const want[] = { mapping, grp };
-	int fd = kmsg_open(), tries;
+	int fd = resv_kmsg_open(), tries;
 	bool ok = false;
 
 	snprintf(mapping, sizeof(mapping), "SET_CONTAINER: mapping 0x%llx-0x%llx",
@@ -171,7 +144,7 @@ static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int 
 			ok = false;
 			break;
 		}
-		ok = !check_log || (fd >= 0 && kmsg_has(fd, want, ARRAY_SIZE(want)));
+		ok = !check_log || (fd >= 0 && resv_kmsg_has(fd, want, ARRAY_SIZE(want)));
 	}
 	if (fd >= 0)
 		close(fd);

@@ -237,4 +237,39 @@ TEST_F(iommufd, map_agrees_with_type1)
 	ASSERT_LT(0, checked);
 }
 
+/*
+ * A refused IOMMU_IOAS_MAP is explained like a refused VFIO_IOMMU_MAP_DMA:
+ * one (rate-limited, hence retried) line names the range, the group and the
+ * region's type.
+ */
+TEST_F(iommufd, refused_map_is_logged)
+{
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	char range[64], grp[32];
+	const char * const want[] = { range, grp, "msi" };
+	int d, fd, tries;
+
+	for (d = 0; d < self->nr; d++) {
+		bool seen = false;
+		struct ioas s;
+
+		fd = resv_kmsg_open();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ioas_attach(self->bdf[d], &s));
+		snprintf(range, sizeof(range), "IOMMU_IOAS_MAP 0x%llx-0x%llx",
+			 (unsigned long long)iova, (unsigned long long)(iova + self->page - 1));
+		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
+		for (tries = 0; tries < 8 && !seen; tries++) {
+			if (tries)
+				sleep(1);
+			EXPECT_EQ(-EINVAL, ioas_map(&s, self->buf, iova, self->page));
+			seen = resv_kmsg_has(fd, want, ARRAY_SIZE(want));
+		}
+		EXPECT_TRUE(seen) TH_LOG("%s: no \"%s\" line for group %d", self->bdf[d],
+					 range, self->group[d]);
+		ioas_close(&s);
+		close(fd);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -434,4 +434,32 @@ out:
 	return n;
 }
 
+/* /dev/kmsg, positioned after everything logged so far, or -errno. */
+static inline int resv_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Whether a record logged since resv_kmsg_open() contains every @needle. */
+static inline bool resv_kmsg_has(int fd, const char * const *needle, int n)
+{
+	char rec[2048];
+	ssize_t len;
+	int i;
+
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[len] = '\0';
+		for (i = 0; i < n && strstr(rec, needle[i]); i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
 #endif /* __SELFTESTS_IOMMU_RESV_UTILS_H */
