@@ -11,8 +11,6 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
 #define MAX_DEVS	16
 
 /* QEMU hw/misc/edu.c */
@@ -108,7 +106,7 @@ TEST(edu_dma_reaches_mapped_memory)
 	int n, d, nr, nu, tested = 0;
 	unsigned char *src, *dst;
 
-	n = resv_find_pci(EDU_VENDOR, EDU_DEVICE, bdf, MAX_DEVS);
+	n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_DEVS);
 	if (n <= 0 || access("/dev/vfio/vfio", F_OK))
 		SKIP(return, "no edu device or no VFIO");
 	src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -17,8 +17,6 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
 #define MAX_DEVS	16
 
 FIXTURE(enforce) {
@@ -31,21 +29,19 @@ FIXTURE(enforce) {
 
 FIXTURE_SETUP(enforce)
 {
-	int i;
+	int bad = 0;
 
 	self->page = sysconf(_SC_PAGESIZE);
-	self->nr = resv_find_pci(EDU_VENDOR, EDU_DEVICE, self->bdf, MAX_DEVS);
-	if (self->nr <= 0)
-		SKIP(return, "no edu device");
 	if (access("/dev/vfio/vfio", F_OK))
 		SKIP(return, "no /dev/vfio/vfio");
 	if (access(RESV_GROUPS_DIR "/0/reserved_regions_detail", F_OK) &&
 	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
 		SKIP(return, "no reserved_regions_detail (kernel without the series)");
-	for (i = 0; i < self->nr; i++) {
-		self->group[i] = resv_bind_vfio(self->bdf[i]);
-		ASSERT_LE(0, self->group[i]);
-	}
+	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
+	if (!self->nr)
+		SKIP(return, "no edu device");
+	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
+				      strerror(-self->nr));
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);

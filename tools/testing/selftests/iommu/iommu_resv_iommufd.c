@@ -14,8 +14,6 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
 #define MAX_DEVS	16
 
 /* The VFIO cdev of a PCI device ("/dev/vfio/devices/vfioN"), or -errno. */
@@ -116,18 +114,16 @@ FIXTURE(iommufd) {
 
 FIXTURE_SETUP(iommufd)
 {
-	int i;
+	int bad = 0;
 
 	self->page = sysconf(_SC_PAGESIZE);
-	self->nr = resv_find_pci(EDU_VENDOR, EDU_DEVICE, self->bdf, MAX_DEVS);
-	if (self->nr <= 0)
-		SKIP(return, "no edu device");
 	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
 		SKIP(return, "no /dev/iommu or VFIO cdev");
-	for (i = 0; i < self->nr; i++) {
-		self->group[i] = resv_bind_vfio(self->bdf[i]);
-		ASSERT_LE(0, self->group[i]);
-	}
+	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
+	if (!self->nr)
+		SKIP(return, "no edu device");
+	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
+				      strerror(-self->nr));
 	self->buf = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);

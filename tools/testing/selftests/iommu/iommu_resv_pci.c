@@ -18,8 +18,6 @@
 
 #define MAX_WIN		128
 #define MAX_DEVS	64
-#define EDU_VENDOR	0x1234
-#define EDU_DEVICE	0x11e8
 
 /* PCIe r6.0, 7.5.3.2 and 7.7.8: port types and ACS bits. */
 #define EXP_TYPE_ENDPOINT	0x0
@@ -544,7 +542,7 @@ TEST_F(pci, vfio_maps_only_reachable_windows)
 
 	ASSERT_NE(NULL, want);
 	ASSERT_NE(NULL, all);
-	nd = resv_find_pci(EDU_VENDOR, EDU_DEVICE, bdf, MAX_DEVS);
+	nd = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_DEVS);
 	if (nd <= 0 || access("/dev/vfio/vfio", F_OK))
 		SKIP(return, "no edu device or no VFIO");
 	buf = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -319,6 +319,29 @@ static inline int resv_bind_vfio(const char *bdf)
 	return resv_device_group(bdf);
 }
 
+/* QEMU's "edu" test device: DMA-capable, bound to vfio-pci by the tests. */
+#define RESV_EDU_VENDOR	0x1234
+#define RESV_EDU_DEVICE	0x11e8
+
+/*
+ * Find every edu device and bind it to vfio-pci, filling @bdf and @group.
+ * Returns how many (0: none), or -errno with *@failed the index of the
+ * device that would not bind.
+ */
+static inline int resv_bind_edus(char bdf[][16], int *group, int max, int *failed)
+{
+	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, max);
+
+	for (i = 0; i < n; i++) {
+		group[i] = resv_bind_vfio(bdf[i]);
+		if (group[i] < 0) {
+			*failed = i;
+			return group[i];
+		}
+	}
+	return n;
+}
+
 /* A type1v2 container holding one group; returns the container fd or -errno. */
 static inline int resv_type1_container(int group, int *group_fd)
 {
