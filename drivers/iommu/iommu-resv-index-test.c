@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the index of enforced reserved regions: a group with one
+ * device behind a fake IOMMU provider, whose regions the tests state.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+
+struct fake_region {
+	u64 start, last;
+	enum iommu_resv_type type;
+};
+
+/* What the fake provider reports; a failure at region fake_fail_at. */
+static const struct fake_region fake_regions[] = {
+	{ 0x1000000, 0x10fffff, IOMMU_RESV_RESERVED },
+	{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },	/* overlaps the first */
+	{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
+	{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
+};
+
+static int fake_fail_at = -1;
+
+static int fake_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fake_regions); i++) {
+		const struct fake_region *f = &fake_regions[i];
+		struct iommu_resv_region *r;
+
+		if (i == fake_fail_at)
+			return -ENOMEM;
+		r = iommu_alloc_resv_region(f->start, f->last - f->start + 1, 0,
+					    f->type, GFP_KERNEL);
+		if (!r)
+			return -ENOMEM;
+		list_add_tail(&r->list, head);
+	}
+	return 0;
+}
+
+static const struct iommu_ops fake_ops = {
+	.get_resv_regions = fake_get_resv_regions,
+};
+
+struct index_test {
+	struct device *dev;
+	struct iommu_group *group;
+};
+
+static int index_test_init(struct kunit *test)
+{
+	struct iommu_device *iommu = kunit_kzalloc(test, sizeof(*iommu), GFP_KERNEL);
+	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
+	struct index_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, iommu);
+	KUNIT_ASSERT_NOT_NULL(test, param);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->dev = kunit_device_register(test, "iommu-resv-index-fake");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->dev);
+	iommu->ops = &fake_ops;
+	param->iommu_dev = iommu;
+	t->dev->iommu = param;
+	t->group = iommu_group_alloc();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->group);
+	KUNIT_ASSERT_EQ(test, iommu_group_add_device(t->group, t->dev), 0);
+	fake_fail_at = -1;
+	test->priv = t;
+	return 0;
+}
+
+static void index_test_exit(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+
+	/* The dev_iommu is the test's: keep the core from freeing it */
+	t->dev->iommu = NULL;
+	iommu_group_remove_device(t->dev);
+	iommu_group_put(t->group);
+}
+
+static unsigned int count(const struct iommu_resv_index *idx)
+{
+	struct interval_tree_node *node;
+	unsigned int n = 0;
+
+	for (node = interval_tree_iter_first((struct rb_root_cached *)&idx->tree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		n++;
+	return n;
+}
+
+static void index_finds_what_the_group_reports(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	const struct iommu_resv_index_node *n;
+	struct iommu_resv_index idx;
+
+	iommu_resv_index_init(&idx);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	/* Everything but the relaxable region */
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+
+	n = iommu_resv_index_find(&idx, 0x1000000, 0x1000fff);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->node.start, 0x1000000);
+	KUNIT_EXPECT_EQ(test, n->node.last, 0x10fffff);
+	KUNIT_EXPECT_STREQ(test, n->type_name, "reserved");
+	KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(t->dev));
+	KUNIT_EXPECT_STREQ(test, n->owner, "-");
+	KUNIT_EXPECT_EQ(test, n->group_id, iommu_group_id(t->group));
+	KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)t);
+
+	/* Where two overlap, the lower start is the answer */
+	n = iommu_resv_index_find(&idx, 0x10f0000, 0x1100fff);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->node.start, 0x1000000);
+	n = iommu_resv_index_find(&idx, 0x1100000, 0x1100fff);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_STREQ(test, n->type_name, "msi");
+
+	/* Edges: the byte before and after a region are free */
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0xfff000, 0xffffff));
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x3ffffff));
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0xfedfffff, 0xfee00000));
+	KUNIT_EXPECT_STREQ(test, iommu_resv_index_find(&idx, 0xfeefffff, U64_MAX)->type_name,
+			   "sw-msi");
+	/* Relaxable: not enforced, so not indexed */
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x4000000, 0x4ffffff));
+
+	iommu_resv_index_remove(&idx, t);
+	KUNIT_EXPECT_EQ(test, count(&idx), 0);
+}
+
+static void index_removes_by_tag_and_moves(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct iommu_resv_index a, b;
+	static const int tag_a, tag_b;
+
+	iommu_resv_index_init(&a);
+	iommu_resv_index_init(&b);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&a, t->group, &tag_a), 0);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&a, t->group, &tag_b), 0);
+	KUNIT_EXPECT_EQ(test, count(&a), 6);
+
+	iommu_resv_index_remove(&a, &tag_a);
+	KUNIT_EXPECT_EQ(test, count(&a), 3);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_resv_index_find(&a, 0x1000000, 0x1000000)->tag,
+			    (const void *)&tag_b);
+	iommu_resv_index_remove(&a, NULL);	/* NULL removes nothing */
+	KUNIT_EXPECT_EQ(test, count(&a), 3);
+
+	iommu_resv_index_move(&b, &a);
+	KUNIT_EXPECT_EQ(test, count(&a), 0);
+	KUNIT_EXPECT_EQ(test, count(&b), 3);
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&b, 0xfee00000, 0xfee00000));
+
+	iommu_resv_index_destroy(&b);
+	KUNIT_EXPECT_EQ(test, count(&b), 0);
+}
+
+static void index_fails_closed(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct iommu_resv_index idx;
+
+	iommu_resv_index_init(&idx);
+	for (fake_fail_at = 0; fake_fail_at < ARRAY_SIZE(fake_regions); fake_fail_at++) {
+		KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), -ENOMEM);
+		KUNIT_EXPECT_EQ(test, count(&idx), 0);
+	}
+	fake_fail_at = -1;
+}
+
+static struct kunit_case iommu_resv_index_test_cases[] = {
+	KUNIT_CASE(index_finds_what_the_group_reports),
+	KUNIT_CASE(index_removes_by_tag_and_moves),
+	KUNIT_CASE(index_fails_closed),
+	{}
+};
+
+static struct kunit_suite iommu_resv_index_test_suite = {
+	.name = "iommu-resv-index",
+	.init = index_test_init,
+	.exit = index_test_exit,
+	.test_cases = iommu_resv_index_test_cases,
+};
+
+kunit_test_suite(iommu_resv_index_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the index of enforced IOMMU reserved regions");
+MODULE_LICENSE("GPL");
