@@ -8,10 +8,14 @@
 #   make check    everything the project tests; last line "N passed, N failed"
 #   make vm ARCH=x86_64|arm64 RUN=path [BASELINE=1] [FIRMWARE=acpi] [QEMU_EXTRA='...']
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
+#   make series   the mailable series with a cover letter in $(OUT)/series/
+#   make check-bisect  build every prefix of the series, both arches (long)
+#   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
 # QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
 # QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds), FIRMWARE (vm, arm64: dt or acpi).
+# Help lines above are printed by 'make help'.
 
 OUT ?= $(CURDIR)/out
 H := tools/testing/iommu-resv
@@ -32,11 +36,11 @@ endif
 
 export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE
 
-.PHONY: all run check baseline vm build deps tree clean distclean help
+.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool
 all: help
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@sed -n '3,19s/^# \{0,1\}//p' Makefile
 
 run:
 	@$(H)/harness.sh run
@@ -55,6 +59,16 @@ build:
 
 deps:
 	@$(H)/deps.sh $(OUT)
+
+series: tree
+	@$(H)/series.sh $(OUT) $(OUT)/series
+
+check-bisect: tree
+	@$(H)/check-bisect.sh $(OUT) $(ARCH)
+
+tool:
+	@mkdir -p $(OUT)/tool
+	$(CC) -O2 -Wall -Wextra -o $(OUT)/tool/iommu-resv tools/iommu/iommu-resv.c
 
 tree: deps
 	@$(H)/assemble.sh $(CURDIR) $(OUT)

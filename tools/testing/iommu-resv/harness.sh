@@ -29,7 +29,7 @@ phases=$OUT/phases.txt
 logdir=$OUT/logs
 # The kselftests of the series, in run order, and the guest programs for 'make run'.
 # iommu_resv_unbound first: it needs devices that nothing has bound yet.
-KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_fail_nth iommu_resv_many"
+KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_hotplug iommu_resv_tool iommu_resv_fail_nth iommu_resv_many"
 
 err() { echo "harness: error: $*" >&2; }
 
@@ -90,6 +90,9 @@ userspace() { # ARCH
 		"$cc" "${cflags[@]}" -o "$bin/$t" "$src/tools/testing/selftests/iommu/$t.c" ||
 			{ err "building $t for $arch failed"; return 1; }
 	done
+	# The flags of tools/iommu/Makefile, static and warnings fatal.
+	"$cc" -static -O2 -Wall -Wextra -Werror -o "$bin/iommu-resv" "$src/tools/iommu/iommu-resv.c" ||
+		{ err "building iommu-resv for $arch failed"; return 1; }
 	"$cc" "${cflags[@]}" -o "$bin/vfio-map-demo" "$here/guest/vfio-map-demo.c" ||
 		{ err "building vfio-map-demo for $arch failed"; return 1; }
 	cp "$here/guest/show-groups.sh" "$bin/"
@@ -110,7 +113,8 @@ initramfs() { # ARCH OUTPUT [name=file ...]
 	g=$(gen_init_cpio) || return 1
 	"$here/mkinitramfs.sh" "$arch" "$output" "$g" "$(busybox_for "$arch")" \
 		"bin:show-groups=$OUT/guest/$arch/show-groups.sh" \
-		"bin:vfio-map-demo=$OUT/guest/$arch/vfio-map-demo" "$@"
+		"bin:vfio-map-demo=$OUT/guest/$arch/vfio-map-demo" \
+		"bin:iommu-resv=$OUT/guest/$arch/iommu-resv" "$@"
 }
 
 firmwares_for() { # ARCH: the hardware descriptions check boots ARCH with
@@ -203,6 +207,15 @@ checkpatch_series() {
 
 # sparse (C=2) and W=1 on every kernel .c file the series adds or changes,
 # in each build whose config compiles it: no diagnostic may name such a file.
+# make series, checked: a cover letter and git am-able patches with Cc's.
+mailable_series() {
+	if "$here/series.sh" "$OUT" "$OUT/series" > "$logdir/series.log" 2>&1; then
+		echo "pass series/export-and-git-am" >> "$results"
+	else
+		record_fail "series/export-and-git-am" "$(tail -n1 "$logdir/series.log")"
+	fi
+}
+
 static_checks() {
 	local src=$OUT/patched/src files b k cross objs f log bad
 	files=$(git -C "$src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/')
@@ -271,6 +284,12 @@ summary() {
 	fi
 	echo "logs: $logdir"
 	echo "$np passed, $nf failed, $ns skipped"
+	# For make series's cover letter: the count of a full check of this series.
+	if [ "$variant" = patched ] && [ -z "$quick" ] && [ "$flavour" = test ] && [ -z "${ARCH:-}" ]; then
+		printf '%s\n%s passed, %s failed, %s skipped\n' \
+			"$(git -C "$OUT/patched/src" rev-parse HEAD 2>/dev/null)" "$np" "$nf" "$ns" \
+			> "$OUT/check-summary.txt"
+	fi
 	[ "$nf" = 0 ] && [ "$np" != 0 ]
 }
 
@@ -300,6 +319,7 @@ cmd_check() {
 	if [ -z "$quick" ]; then
 		[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
 		[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
+		[ "$variant" = patched ] && phase "mailable series" mailable_series
 		phase "compile-test builds" compile_tests
 	fi
 	local a fw

@@ -46,7 +46,12 @@ export KBUILD_BUILD_HOST=iommu-resv KBUILD_BUILD_USER=iommu-resv
 export KBUILD_BUILD_TIMESTAMP="2026-01-01"
 
 cat "${frags[@]}" > "$bdir/fragment.config.new"
-if ! cmp -s "$bdir/fragment.config.new" "$bdir/fragment.config" || [ ! -f "$bdir/.config" ]; then
+# KBUILD_PREFIX=1 (check-bisect): a prefix of the series, which may not have
+# every symbol yet: configure afresh each time, without the survival check.
+if [ "${KBUILD_PREFIX:-}" = 1 ]; then
+	"${kmake[@]}" KCONFIG_ALLCONFIG="$bdir/fragment.config.new" allnoconfig >/dev/null
+	mv "$bdir/fragment.config.new" "$bdir/fragment.config"
+elif ! cmp -s "$bdir/fragment.config.new" "$bdir/fragment.config" || [ ! -f "$bdir/.config" ]; then
 	"${kmake[@]}" KCONFIG_ALLCONFIG="$bdir/fragment.config.new" allnoconfig >/dev/null
 	# Every symbol the fragments ask for must have survived dependency resolution.
 	bad=0

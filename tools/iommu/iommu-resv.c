@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * iommu-resv: list the IOMMU groups with their devices and reserved regions,
+ * and check IOVA ranges (e.g. a guest's RAM layout) against a device's group
+ * before assigning it, as VFIO type1 and iommufd would.
+ *
+ * Reads /sys/kernel/iommu_groups/<N>/reserved_regions_detail where the kernel
+ * has it (owners included), reserved_regions otherwise (owners unknown).
+ * See Documentation/userspace-api/iommu-reserved-regions.rst.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_CONFLICT	1
+#define EXIT_ERROR	2
+#define NAME_LEN	256		/* a sysfs name and its NUL */
+
+struct region {
+	unsigned long long start, end;	/* end inclusive */
+	char type[32];
+	char dev[NAME_LEN];		/* "-" when the kernel does not say */
+	char owner_type[32];		/* "unknown" likewise */
+	char owner[PATH_MAX];
+};
+
+struct group {
+	int id;
+	int nr_devs, nr_regions;
+	char (*devs)[NAME_LEN];
+	struct region *regions;
+};
+
+struct range {
+	unsigned long long start, end;
+};
+
+static const char *sysfs = "/sys";
+
+/* One line on stderr, and exit 2 */
+#define fail(...) do {					\
+	fputs("iommu-resv: ", stderr);			\
+	fprintf(stderr, __VA_ARGS__);			\
+	fputc('\n', stderr);				\
+	exit(EXIT_ERROR);				\
+} while (0)
+
+static void *xrealloc(void *p, size_t n, size_t size)
+{
+	p = realloc(p, (n ? n : 1) * size);
+	if (!p)
+		fail("out of memory");
+	return p;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The group numbers, ascending; exits when the groups cannot be read. */
+static int list_groups(int **ids)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups", sysfs);
+	d = opendir(path);
+	if (!d)
+		fail("cannot read %s: %s", path, strerror(errno));
+	*ids = NULL;
+	while ((e = readdir(d))) {
+		char *endp;
+		long id = strtol(e->d_name, &endp, 10);
+
+		if (!isdigit((unsigned char)e->d_name[0]) || *endp || id > INT_MAX)
+			continue;
+		*ids = xrealloc(*ids, n + 1, sizeof(**ids));
+		(*ids)[n++] = (int)id;
+	}
+	closedir(d);
+	qsort(*ids, n, sizeof(**ids), cmp_int);
+	return n;
+}
+
+static void read_devices(struct group *g)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", sysfs, g->id);
+	d = opendir(path);
+	if (!d)
+		fail("cannot read %s: %s", path, strerror(errno));
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		g->devs = xrealloc(g->devs, g->nr_devs + 1, sizeof(*g->devs));
+		snprintf(g->devs[g->nr_devs++], NAME_LEN, "%.255s", e->d_name);
+	}
+	closedir(d);
+	qsort(g->devs, g->nr_devs, sizeof(*g->devs), cmp_name);
+}
+
+/* One line of either file; false if it is not one. */
+static bool parse_region(const char *line, bool detail, struct region *r)
+{
+	char start[32], end[32], *endp;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	if (detail)
+		n = sscanf(line, "%31s %31s %31s %255s %31s %4095s", start, end, r->type,
+			   r->dev, r->owner_type, r->owner);
+	else
+		n = sscanf(line, "%31s %31s %31s", start, end, r->type);
+	if (n != (detail ? 6 : 3))
+		return false;
+	if (!detail) {
+		snprintf(r->dev, sizeof(r->dev), "-");
+		snprintf(r->owner_type, sizeof(r->owner_type), "unknown");
+		snprintf(r->owner, sizeof(r->owner), "-");
+	}
+	errno = 0;
+	r->start = strtoull(start, &endp, 16);
+	if (errno || *endp)
+		return false;
+	r->end = strtoull(end, &endp, 16);
+	return !errno && !*endp && r->start <= r->end;
+}
+
+static void read_regions(struct group *g)
+{
+	char path[PATH_MAX], line[PATH_MAX + 256];
+	bool detail = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions_detail",
+		 sysfs, g->id);
+	f = fopen(path, "r");
+	if (!f && errno == ENOENT) {
+		/* A kernel without the detailed view: the legacy file */
+		detail = false;
+		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions",
+			 sysfs, g->id);
+		f = fopen(path, "r");
+	}
+	if (!f)
+		fail("cannot read %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		struct region r;
+
+		if (!parse_region(line, detail, &r))
+			fail("%s: unexpected line: %s", path, line);
+		g->regions = xrealloc(g->regions, g->nr_regions + 1, sizeof(*g->regions));
+		g->regions[g->nr_regions++] = r;
+	}
+	if (ferror(f))
+		fail("cannot read %s: %s", path, strerror(errno));
+	fclose(f);
+}
+
+static void read_group(int id, struct group *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = id;
+	read_devices(g);
+	read_regions(g);
+}
+
+static void free_group(struct group *g)
+{
+	free(g->devs);
+	free(g->regions);
+}
+
+/* A sysfs attribute of a device, first line, newline cut; "" if none. */
+static void dev_attr(const char *dev, const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/%s", sysfs, dev, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, size, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* vendor:device as four hex digits each, or "" for a non-PCI device. */
+static void dev_ids(const char *dev, char *buf, size_t size)
+{
+	char vendor[16], device[16];
+
+	dev_attr(dev, "vendor", vendor, sizeof(vendor));
+	dev_attr(dev, "device", device, sizeof(device));
+	buf[0] = '\0';
+	if (!strncmp(vendor, "0x", 2) && !strncmp(device, "0x", 2))
+		snprintf(buf, size, "%s:%s", vendor + 2, device + 2);
+}
+
+/* The driver bound to a device, or "" when none. */
+static void dev_driver(const char *dev, int group, char *buf, size_t size)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices/%s/driver", sysfs,
+		 group, dev);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return;
+	link[n] = '\0';
+	base = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (strlen(base) < size)
+		memcpy(buf, base, strlen(base) + 1);
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static int cmd_list(bool json)
+{
+	int *ids, n = list_groups(&ids), i, k;
+
+	if (json)
+		printf("{\"groups\": [");
+	for (i = 0; i < n; i++) {
+		struct group g;
+
+		read_group(ids[i], &g);
+		if (json)
+			printf("%s\n  {\"group\": %d, \"devices\": [", i ? "," : "", g.id);
+		else
+			printf("group %d\n", g.id);
+		for (k = 0; k < g.nr_devs; k++) {
+			char idbuf[32], drv[NAME_LEN];
+
+			dev_ids(g.devs[k], idbuf, sizeof(idbuf));
+			dev_driver(g.devs[k], g.id, drv, sizeof(drv));
+			if (json) {
+				printf("%s\n    {\"name\": ", k ? "," : "");
+				json_string(g.devs[k]);
+				printf(", \"id\": ");
+				json_string(idbuf);
+				printf(", \"driver\": ");
+				json_string(drv);
+				printf("}");
+			} else {
+				printf("  device %s %s %s\n", g.devs[k], idbuf[0] ? idbuf : "-",
+				       drv[0] ? drv : "-");
+			}
+		}
+		if (json)
+			printf("],\n   \"regions\": [");
+		for (k = 0; k < g.nr_regions; k++) {
+			const struct region *r = &g.regions[k];
+
+			if (json) {
+				printf("%s\n    {", k ? "," : "");
+				printf("\"start\": \"0x%016llx\", ", r->start);
+				printf("\"end\": \"0x%016llx\", \"type\": ", r->end);
+				json_string(r->type);
+				printf(", \"device\": ");
+				json_string(r->dev);
+				printf(", \"owner_type\": ");
+				json_string(r->owner_type);
+				printf(", \"owner\": ");
+				json_string(r->owner);
+				printf("}");
+			} else {
+				printf("  region 0x%016llx-0x%016llx %s %s owner %s %s\n",
+				       r->start, r->end, r->type, r->dev, r->owner_type, r->owner);
+			}
+		}
+		if (json)
+			printf("]}");
+		free_group(&g);
+	}
+	if (json)
+		printf("\n]}\n");
+	free(ids);
+	return 0;
+}
+
+/* The group of a device named @dev in some group's devices directory. */
+static int device_group(const char *dev)
+{
+	int *ids, n = list_groups(&ids), i, found = -1;
+
+	for (i = 0; i < n && found < 0; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices/%s", sysfs,
+			 ids[i], dev);
+		if (!access(path, F_OK))
+			found = ids[i];
+	}
+	free(ids);
+	if (found < 0)
+		fail("no device %s in any IOMMU group", dev);
+	return found;
+}
+
+static bool parse_u64(const char *s, unsigned long long *v)
+{
+	char *endp;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &endp, 0);
+	return !errno && !*endp;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* "START-END[,START-END...]", inclusive, hex (0x) or decimal. */
+static int parse_ranges(const char *arg, struct range **out)
+{
+	char *copy = strdup(arg), *save, *tok;
+	int n = 0, i;
+
+	if (!copy)
+		fail("out of memory");
+	*out = NULL;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		struct range r;
+
+		if (!dash)
+			fail("malformed range '%s': want START-END", tok);
+		*dash = '\0';
+		if (!parse_u64(tok, &r.start) || !parse_u64(dash + 1, &r.end))
+			fail("malformed range '%s-%s': want START-END, in hex (0x) or decimal",
+			     tok, dash + 1);
+		if (r.start > r.end)
+			fail("reversed range 0x%llx-0x%llx: START must not exceed END",
+			     r.start, r.end);
+		*out = xrealloc(*out, n + 1, sizeof(**out));
+		(*out)[n++] = r;
+	}
+	free(copy);
+	if (!n)
+		fail("no ranges given");
+	qsort(*out, n, sizeof(**out), cmp_range);
+	for (i = 1; i < n; i++)
+		if ((*out)[i].start <= (*out)[i - 1].end)
+			fail("ranges 0x%llx-0x%llx and 0x%llx-0x%llx overlap",
+			     (*out)[i - 1].start, (*out)[i - 1].end,
+			     (*out)[i].start, (*out)[i].end);
+	return n;
+}
+
+/*
+ * What VFIO type1 and iommufd refuse to map: every region but
+ * direct-relaxable ones, which they let userspace map over.
+ */
+static bool enforced(const struct region *r)
+{
+	return strcmp(r->type, "direct-relaxable");
+}
+
+static int cmd_check(int group, const char *ranges)
+{
+	struct range *rg;
+	int nr = parse_ranges(ranges, &rg), i, k, conflicts = 0;
+	struct group g;
+
+	read_group(group, &g);
+	for (i = 0; i < nr; i++) {
+		for (k = 0; k < g.nr_regions; k++) {
+			const struct region *r = &g.regions[k];
+
+			if (!enforced(r) || r->end < rg[i].start || r->start > rg[i].end)
+				continue;
+			printf("conflict: 0x%llx-0x%llx overlaps ", rg[i].start, rg[i].end);
+			printf("0x%016llx-0x%016llx %s of %s in group %d, owner %s %s\n",
+			       r->start, r->end, r->type, r->dev, g.id, r->owner_type, r->owner);
+			conflicts++;
+		}
+	}
+	if (!conflicts)
+		printf("ok: no range overlaps a reserved region of group %d\n", g.id);
+	free_group(&g);
+	free(rg);
+	return conflicts ? EXIT_CONFLICT : EXIT_SUCCESS;
+}
+
+static void print_help(FILE *f)
+{
+	fputs("usage: iommu-resv [--sysfs DIR] list [--json]\n"
+	      "       iommu-resv [--sysfs DIR] check (--device NAME | --group N) --ranges START-END[,START-END...]\n"
+	      "\n"
+	      "list   every IOMMU group: its devices (name, vendor:device, driver) and its\n"
+	      "       reserved regions (type, device, owner; owners \"unknown\" on kernels\n"
+	      "       without reserved_regions_detail)\n"
+	      "check  which of the IOVA ranges (inclusive; hex with 0x, or decimal) overlap\n"
+	      "       a reserved region that VFIO and iommufd enforce for the group (all\n"
+	      "       but direct-relaxable ones); exit 0: none, 1: conflicts, 2: error\n"
+	      "--sysfs DIR  read DIR instead of /sys\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sysfs", required_argument, NULL, 's' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "ranges", required_argument, NULL, 'r' },
+		{ }
+	};
+	const char *device = NULL, *ranges = NULL, *cmd;
+	unsigned long long group = ULLONG_MAX;
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(stdout);
+			return 0;
+		case 's':
+			sysfs = optarg;
+			break;
+		default:
+			print_help(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		print_help(stderr);
+		return EXIT_ERROR;
+	}
+	cmd = argv[optind];
+	optind++;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			print_help(stdout);
+			return 0;
+		case 'j':
+			json = true;
+			break;
+		case 's':
+			sysfs = optarg;
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		case 'g':
+			if (!parse_u64(optarg, &group) || group > INT_MAX)
+				fail("malformed group '%s': want a group number", optarg);
+			break;
+		case 'r':
+			ranges = optarg;
+			break;
+		default:
+			print_help(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind < argc)
+		fail("unexpected argument '%s'", argv[optind]);
+
+	if (!strcmp(cmd, "list")) {
+		if (device || ranges || group != ULLONG_MAX)
+			fail("list takes only --json");
+		return cmd_list(json);
+	}
+	if (!strcmp(cmd, "check")) {
+		bool by_group = group != ULLONG_MAX;
+		char path[PATH_MAX];
+
+		if (json)
+			fail("check does not take --json");
+		if (!device == !by_group)
+			fail("check needs one of --device NAME or --group N");
+		if (!ranges)
+			fail("check needs --ranges START-END[,START-END...]");
+		if (device) {
+			group = device_group(device);
+		} else {
+			snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%llu", sysfs, group);
+			if (access(path, F_OK))
+				fail("no IOMMU group %d", (int)group);
+		}
+		return cmd_check((int)group, ranges);
+	}
+	fail("unknown command '%s' (list or check; --help for usage)", cmd);
+}
