@@ -11,6 +11,7 @@
 #   make series   the mailable series with a cover letter in $(OUT)/series/
 #   make check-bisect  build every prefix of the series, both arches (long)
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
+#   make bench [ARCH=x86_64] [TRIALS=5]  patched vs unpatched, in $(OUT)/bench/
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
 # QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
@@ -34,13 +35,13 @@ $(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
 endif
 endif
 
-export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE
+export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS
 
-.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool
+.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool bench
 all: help
 
 help:
-	@sed -n '3,19s/^# \{0,1\}//p' Makefile
+	@sed -n '3,20s/^# \{0,1\}//p' Makefile
 
 run:
 	@$(H)/harness.sh run
@@ -65,6 +66,9 @@ series: tree
 
 check-bisect: tree
 	@$(H)/check-bisect.sh $(OUT) $(ARCH)
+
+bench: deps tree
+	@ARCH=$(or $(ARCH),x86_64) $(H)/bench.sh
 
 tool:
 	@mkdir -p $(OUT)/tool

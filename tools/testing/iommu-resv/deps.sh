@@ -9,7 +9,8 @@ out=${1:-out}
 
 pkgs=(qemu-system-x86 qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
-      cpio ccache sparse xz-utils python3 python3-ply python3-git perl kmod rsync dwarves)
+      cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
+      dwarves)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64

@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: 'make bench'. Builds (if needed) the patched and the unpatched
+# kernel for ARCH (default x86_64), boots each TRIALS times (default 5),
+# interleaved and alternating which goes first, on the same topology (on
+# x86_64 plus two groups of 8 and 64 devices behind PCIe-to-PCI bridges), runs
+# guest/resv-bench in each boot, and prints per row the median and spread
+# (min-max) of each kernel's per-boot medians and the ratio patched/unpatched.
+# Writes OUT/bench/results.txt (the table) and results.tsv (every sample).
+set -euo pipefail
+here=$(dirname "$(realpath "$0")")
+top=$(realpath "$here/../../..")
+OUT=$(realpath "${OUT:-$top/out}")
+arch=${ARCH:-x86_64} trials=${TRIALS:-5}
+bdir=$OUT/bench
+die() { echo "bench: error: $*" >&2; exit 2; }
+case $arch in x86_64|arm64) ;; *) die "unknown ARCH '$arch'" ;; esac
+[[ $trials =~ ^[1-9][0-9]*$ ]] || die "TRIALS must be a positive number"
+
+echo "bench: building the patched and the unpatched kernel for $arch (if needed)"
+ARCH=$arch "$here/harness.sh" build >/dev/null || die "building the patched kernel failed (make build ARCH=$arch)"
+ARCH=$arch BASELINE=1 "$here/harness.sh" build >/dev/null || die "building the unpatched kernel failed"
+
+mkdir -p "$bdir"
+guest=$OUT/guest/$arch
+case $arch in
+x86_64) cc=gcc bb=/bin/busybox ;;
+arm64) cc=aarch64-linux-gnu-gcc bb=$OUT/deps/busybox-arm64/bin/busybox ;;
+esac
+"$cc" -static -O2 -Wall -Werror -D_GNU_SOURCE -isystem "$OUT/patched/build/$arch/hdr/include" \
+	-I "$OUT/patched/src/tools/testing/selftests/iommu" -I "$OUT/patched/src/tools/testing/selftests" \
+	-o "$guest/resv-bench" "$here/guest/resv-bench.c" || die "building resv-bench failed"
+printf '#!/bin/sh\n/bin/resv-bench map regions sysfs\n' > "$bdir/run-bench.sh"
+"$here/mkinitramfs.sh" "$arch" "$bdir/bench-$arch.cpio.gz" "$OUT/host/gen_init_cpio" "$bb" \
+	"bin:resv-bench=$guest/resv-bench" "run-me=$bdir/run-bench.sh" >/dev/null
+
+# Groups of 8 and 64 devices: a PCIe-to-PCI bridge and 7 or 63 edu functions
+# behind it (they alias to the bridge). Not on arm64: 6.12's SMMUv3 refuses
+# devices that share a StreamID.
+extra=""
+if [ "$arch" = x86_64 ]; then
+	extra+=" -device pcie-root-port,id=rp_b8,bus=pcie.0,addr=0x10,chassis=40,slot=1"
+	extra+=" -device pcie-pci-bridge,id=br8,bus=rp_b8"
+	for f in 0 1 2 3 4 5 6; do
+		extra+=" -device edu,bus=br8,addr=0x1.$f$([ $f != 0 ] || echo ,multifunction=on)"
+	done
+	extra+=" -device pcie-root-port,id=rp_b64,bus=pcie.0,addr=0x11,chassis=41,slot=1"
+	extra+=" -device pcie-pci-bridge,id=br64,bus=rp_b64"
+	for s in 1 2 3 4 5 6 7 8; do
+		for f in 0 1 2 3 4 5 6 7; do
+			[ "$s$f" = 87 ] && continue	# 63 edus + the bridge
+			extra+=" -device edu,bus=br64,addr=0x$s.$f$([ $f != 0 ] || echo ,multifunction=on)"
+		done
+	done
+fi
+
+samples=$bdir/results.tsv
+printf 'trial\tkernel\trow\tns\n' > "$samples"
+for t in $(seq 1 "$trials"); do
+	order="patched base"
+	[ $((t % 2)) = 0 ] && order="base patched"
+	for v in $order; do
+		log=$bdir/trial$t-$v.log
+		"$here/vmrun.py" --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
+			--initrd "$bdir/bench-$arch.cpio.gz" --mode run --logdir "$bdir/logs" \
+			--label "bench-$arch-$v-$t" --timeout 900 --extra "$extra" > "$log" 2>&1 ||
+			die "trial $t ($v) failed: $log"
+		grep -c '^BENCH ' "$log" >/dev/null || die "trial $t ($v): no BENCH lines in $log"
+		awk -v t="$t" -v v="$v" '/^BENCH / { print t "\t" v "\t" $2 "\t" $3 }' "$log" >> "$samples"
+		echo "bench: trial $t/$trials $v done"
+	done
+done
+
+python3 - "$samples" "$arch" "$trials" <<'EOF' | tee "$bdir/results.txt"
+import csv, statistics, sys
+path, arch, trials = sys.argv[1:]
+rows, order = {}, []
+for r in csv.DictReader(open(path), delimiter="\t"):
+    if r["row"] not in rows:
+        rows[r["row"]] = {"patched": [], "base": []}
+        order.append(r["row"])
+    if r["ns"] != "n/a":
+        rows[r["row"]][r["kernel"]].append(int(r["ns"]))
+def cell(v):
+    if not v:
+        return "n/a"
+    return "%d (%d-%d)" % (statistics.median(v), min(v), max(v))
+print(f"make bench, ARCH={arch}, {trials} interleaved boots per kernel (QEMU TCG).")
+print("ns per operation: median of the per-boot medians (min-max across boots).")
+print("ratio = patched/unpatched medians (comparable across machines); ns are absolute (this machine).")
+print()
+w = max(len(r) for r in order)
+print(f"{'row':<{w}}  {'patched':>24}  {'unpatched':>24}  ratio")
+for name in order:
+    p, b = rows[name]["patched"], rows[name]["base"]
+    ratio = "%.3f" % (statistics.median(p) / statistics.median(b)) if p and b else "-"
+    print(f"{name:<{w}}  {cell(p):>24}  {cell(b):>24}  {ratio}")
+regions = [n for n in order if n.startswith("regions.") and n.endswith(".map_unmap.4k")]
+one = rows.get("regions.1.map_unmap.4k", {}).get("patched")
+if one:
+    print()
+    print("check cost against region count (patched; 1 = the cost with one region):")
+    for name in regions + [n for n in order if n.startswith("regions.") and n.endswith("refused_map")]:
+        v = rows[name]["patched"]
+        base = rows[name.replace(name.split(".")[1], "1", 1)]["patched"]
+        if v and base:
+            print(f"  {name:<{w}}  x{statistics.median(v) / statistics.median(base):.3f}")
+EOF
+echo "bench: results in $bdir/results.txt, samples in $samples"

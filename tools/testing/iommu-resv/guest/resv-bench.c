@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * For 'make bench', inside the VM: time what the series touches, printing
+ * "BENCH <row> <nanoseconds>" lines (each the median of REPS repetitions of
+ * a timed loop) or "BENCH <row> n/a <why>":
+ *
+ *  map      VFIO_IOMMU_MAP_DMA + UNMAP_DMA of 4 KiB and 2 MiB through type1,
+ *           IOMMU_IOAS_MAP + UNMAP through iommufd, per pair of calls
+ *  regions  with 1, 16, 256, 4096 regions injected into an edu's group
+ *           (CONFIG_IOMMU_RESV_INJECT): a 4 KiB map+unmap, and a refused map
+ *           inside the last region, per call
+ *  sysfs    a whole read of reserved_regions (open, read, close) of the
+ *           group with the most devices of each size, per read
+ */
+#include <sys/mman.h>
+#include <time.h>
+#include "iommu_resv_utils.h"
+
+#define REPS		7
+#define MAX_DEVS	128
+#define SZ_2M		0x200000ULL
+#define BENCH_IOVA	0x100000000ULL	/* 4 GiB: clear of every region here */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+typedef int (*op_fn)(void *ctx);
+
+/* Median over REPS of the time per iteration of @op, or 0 if it failed. */
+static uint64_t time_op(op_fn op, void *ctx, int iters)
+{
+	uint64_t t[REPS], start;
+	int r, i;
+
+	for (r = 0; r < REPS; r++) {
+		start = now_ns();
+		for (i = 0; i < iters; i++)
+			if (op(ctx))
+				return 0;
+		t[r] = (now_ns() - start) / iters;
+	}
+	qsort(t, REPS, sizeof(t[0]), cmp_u64);
+	return t[REPS / 2];
+}
+
+static void report(const char *row, uint64_t ns, const char *why)
+{
+	if (ns)
+		printf("BENCH %s %llu\n", row, (unsigned long long)ns);
+	else
+		printf("BENCH %s n/a %s\n", row, why);
+	fflush(stdout);
+}
+
+struct map_ctx {
+	int container;
+	struct resv_ioas *ioas;
+	void *buf;
+	uint64_t iova, size;
+};
+
+static int type1_map_unmap(void *p)
+{
+	struct map_ctx *c = p;
+
+	return resv_type1_map(c->container, c->buf, c->iova, c->size) ?:
+	       resv_type1_unmap(c->container, c->iova, c->size);
+}
+
+static int type1_refused(void *p)
+{
+	struct map_ctx *c = p;
+
+	return resv_type1_map(c->container, c->buf, c->iova, c->size) == -EINVAL ? 0 : -1;
+}
+
+static int ioas_map_unmap(void *p)
+{
+	struct map_ctx *c = p;
+
+	return resv_ioas_map(c->ioas, c->buf, c->iova, c->size) ?:
+	       resv_ioas_unmap(c->ioas, c->iova, c->size);
+}
+
+static void *buffer(uint64_t size)
+{
+	/* 2 MiB aligned, so that a 2 MiB map can use one huge IOMMU page */
+	uint8_t *p = mmap(NULL, size + SZ_2M, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	p = (uint8_t *)(((uintptr_t)p + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
+	memset(p, 1, size);
+	return p;
+}
+
+static void bench_map(const char *bdf, int group)
+{
+	static const struct { const char *name; uint64_t size; int iters; } sz[] = {
+		{ "4k", 0x1000, 2000 }, { "2m", SZ_2M, 100 },
+	};
+	struct map_ctx c = { .iova = BENCH_IOVA };
+	struct resv_ioas ioas;
+	char row[64];
+	int gfd = -1, i;
+
+	c.buf = buffer(SZ_2M);
+	c.container = resv_type1_container(group, &gfd);
+	for (i = 0; i < 2; i++) {
+		c.size = sz[i].size;
+		snprintf(row, sizeof(row), "type1.map_unmap.%s", sz[i].name);
+		report(row, c.container >= 0 && c.buf ? time_op(type1_map_unmap, &c, sz[i].iters) : 0,
+		       "type1 container failed");
+	}
+	if (c.container >= 0) {
+		close(gfd);
+		close(c.container);
+	}
+	c.ioas = &ioas;
+	for (i = 0; i < 2; i++) {
+		int ret = resv_ioas_attach(bdf, &ioas);
+
+		c.size = sz[i].size;
+		snprintf(row, sizeof(row), "iommufd.map_unmap.%s", sz[i].name);
+		report(row, !ret && c.buf ? time_op(ioas_map_unmap, &c, sz[i].iters) : 0,
+		       "no iommufd/VFIO cdev");
+		if (!ret)
+			resv_ioas_close(&ioas);
+	}
+}
+
+static void bench_regions(const char *bdf, int group)
+{
+	static const unsigned int counts[] = { 1, 16, 256, 4096 };
+	const uint64_t base = 0x4000000000ULL, stride = 0x200000, size = 0x1000;
+	struct map_ctx c = { .size = 0x1000 };
+	char row[64], inj[128];
+	unsigned int k;
+	int gfd = -1;
+
+	c.buf = buffer(0x1000);
+	for (k = 0; k < ARRAY_SIZE(counts); k++) {
+		uint64_t ok = 0, refused = 0;
+
+		snprintf(inj, sizeof(inj), "%s %u 0x%llx 0x%llx 0x%llx", bdf, counts[k],
+			 (unsigned long long)base, (unsigned long long)stride,
+			 (unsigned long long)size);
+		if (!access(RESV_INJECT, W_OK) && !resv_write_file(RESV_INJECT, inj)) {
+			c.container = resv_type1_container(group, &gfd);
+			if (c.container >= 0) {
+				c.iova = BENCH_IOVA;
+				ok = time_op(type1_map_unmap, &c, 2000);
+				c.iova = base + (counts[k] - 1) * stride;
+				refused = time_op(type1_refused, &c, 2000);
+				close(gfd);
+				close(c.container);
+			}
+		}
+		snprintf(row, sizeof(row), "regions.%u.map_unmap.4k", counts[k]);
+		report(row, ok, "no injector (unpatched kernel)");
+		snprintf(row, sizeof(row), "regions.%u.refused_map", counts[k]);
+		report(row, refused, "no injector (unpatched kernel)");
+	}
+	snprintf(inj, sizeof(inj), "%s 0", bdf);
+	if (!access(RESV_INJECT, W_OK))
+		resv_write_file(RESV_INJECT, inj);
+}
+
+static int group_devices(int group)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/devices", group);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static char sysfs_path[96];
+
+static int read_file(void *p)
+{
+	static char buf[1 << 16];
+	int fd = open(sysfs_path, O_RDONLY);
+
+	(void)p;
+	if (fd < 0)
+		return -1;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return 0;
+}
+
+static void bench_sysfs(void)
+{
+	int groups[1024], n = resv_list_groups(groups, 1024), i, best[MAX_DEVS + 1] = { 0 };
+	char row[64];
+
+	for (i = 0; i < n; i++) {
+		int nd = group_devices(groups[i]);
+
+		if (nd > 0 && nd <= MAX_DEVS)
+			best[nd] = groups[i] + 1;
+	}
+	for (i = 1; i <= MAX_DEVS; i++) {
+		if (!best[i])
+			continue;
+		snprintf(sysfs_path, sizeof(sysfs_path), RESV_GROUPS_DIR "/%d/reserved_regions",
+			 best[i] - 1);
+		snprintf(row, sizeof(row), "sysfs.read.%ddev", i);
+		report(row, time_op(read_file, NULL, 200), "read failed");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char bdf[1][16];
+	int group, i;
+
+	if (resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, 1) != 1) {
+		printf("resv-bench: no edu device\n");
+		return 1;
+	}
+	group = resv_bind_vfio(bdf[0]);
+	if (group < 0) {
+		printf("resv-bench: binding %s to vfio-pci: %s\n", bdf[0], strerror(-group));
+		return 1;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "map"))
+			bench_map(bdf[0], group);
+		else if (!strcmp(argv[i], "regions"))
+			bench_regions(bdf[0], group);
+		else if (!strcmp(argv[i], "sysfs"))
+			bench_sysfs();
+	}
+	return 0;
+}
