@@ -12,6 +12,7 @@
 #   make check-bisect  build every prefix of the series, both arches (long)
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
 #   make bench [ARCH=x86_64] [TRIALS=5]  patched vs unpatched, in $(OUT)/bench/
+#   make stress [STRESS_SECONDS=120] [FUZZ_CALLS=200000] [FUZZ_SEED=1]  debug kernels
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
 # QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
@@ -36,12 +37,13 @@ endif
 endif
 
 export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS
+export STRESS_SECONDS FUZZ_CALLS FUZZ_SEED
 
-.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool bench
+.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool bench stress
 all: help
 
 help:
-	@sed -n '3,20s/^# \{0,1\}//p' Makefile
+	@sed -n '3,21s/^# \{0,1\}//p' Makefile
 
 run:
 	@$(H)/harness.sh run
@@ -69,6 +71,9 @@ check-bisect: tree
 
 bench: deps tree
 	@ARCH=$(or $(ARCH),x86_64) $(H)/bench.sh
+
+stress:
+	@$(H)/harness.sh stress
 
 tool:
 	@mkdir -p $(OUT)/tool

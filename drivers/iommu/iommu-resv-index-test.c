@@ -4,10 +4,13 @@
  * device behind a fake IOMMU provider, whose regions the tests state.
  */
 #include <kunit/device.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
+
+#include "iommu-resv.h"
 
 struct fake_region {
 	u64 start, last;
@@ -178,10 +181,55 @@ static void index_fails_closed(struct kunit *test)
 	fake_fail_at = -1;
 }
 
+static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_region *region)
+{
+	return NULL;
+}
+
+/* The index and the merged list of one gathering, as the fake states them. */
+static void index_and_merged_list_agree(struct kunit *test)
+{
+	static const struct fake_region merged[] = {
+		{ 0x1000000, 0x10fffff, IOMMU_RESV_RESERVED },
+		{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },
+		{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
+		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
+	};
+	struct index_test *t = test->priv;
+	struct iommu_resv_region *r;
+	struct iommu_resv_index idx;
+	LIST_HEAD(list);
+	unsigned int i = 0;
+
+	iommu_resv_index_init(&idx);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	KUNIT_EXPECT_EQ(test, list_count_nodes(&list), ARRAY_SIZE(merged));
+	list_for_each_entry(r, &list, list) {
+		if (i == ARRAY_SIZE(merged))
+			break;
+		KUNIT_EXPECT_EQ(test, r->start, merged[i].start);
+		KUNIT_EXPECT_EQ(test, r->start + r->length - 1, merged[i].last);
+		KUNIT_EXPECT_EQ(test, r->type, merged[i].type);
+		i++;
+	}
+	iommu_put_resv_regions(NULL, &list);
+	iommu_resv_index_remove(&idx, t);
+
+	/* A merge that fails leaves neither index entries nor a list. */
+	kunit_activate_static_stub(test, iommu_resv_alloc_span, failing_alloc_span);
+	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list),
+			-ENOMEM);
+	kunit_deactivate_static_stub(test, iommu_resv_alloc_span);
+	KUNIT_EXPECT_EQ(test, count(&idx), 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&list));
+}
+
 static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_finds_what_the_group_reports),
 	KUNIT_CASE(index_removes_by_tag_and_moves),
 	KUNIT_CASE(index_fails_closed),
+	KUNIT_CASE(index_and_merged_list_agree),
 	{}
 };
 

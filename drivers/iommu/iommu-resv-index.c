@@ -78,6 +78,37 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 	return n;
 }
 
+static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
+		     const void *tag, struct list_head *merged)
+{
+	struct iommu_resv_snapshot snap;
+	unsigned int i;
+	int ret;
+
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_group_resv_snapshot(group, &snap);
+	if (ret)
+		return ret;
+	for (i = 0; i < snap.nr; i++) {
+		struct iommu_resv_index_node *n;
+
+		if (snap.entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		n = new_node(&snap.entries[i], tag, iommu_group_id(group));
+		if (!n) {
+			ret = -ENOMEM;
+			break;
+		}
+		interval_tree_insert(&n->node, &idx->tree);
+	}
+	if (!ret && merged)
+		ret = iommu_resv_snapshot_merge(&snap, merged);
+	if (ret)
+		remove_nodes(idx, tag);
+	iommu_resv_snapshot_free(&snap);
+	return ret;
+}
+
 /**
  * iommu_resv_index_add_group - index the reserved regions of a group
  * @idx: the index
@@ -95,31 +126,33 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group *group,
 			       const void *tag)
 {
-	struct iommu_resv_snapshot snap;
-	unsigned int i;
-	int ret;
-
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_group_resv_snapshot(group, &snap);
-	if (ret)
-		return ret;
-	for (i = 0; i < snap.nr; i++) {
-		struct iommu_resv_index_node *n;
-
-		if (snap.entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
-			continue;
-		n = new_node(&snap.entries[i], tag, iommu_group_id(group));
-		if (!n) {
-			remove_nodes(idx, tag);
-			ret = -ENOMEM;
-			break;
-		}
-		interval_tree_insert(&n->node, &idx->tree);
-	}
-	iommu_resv_snapshot_free(&snap);
-	return ret;
+	return add_group(idx, group, tag, NULL);
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_add_group);
+
+/**
+ * iommu_resv_index_add_group_merged - index a group and list its regions merged
+ * @idx: the index
+ * @group: the group
+ * @tag: as for iommu_resv_index_add_group()
+ * @merged: list to append the group's merged regions to, as
+ *	    iommu_get_group_resv_regions() lists them; free them with
+ *	    iommu_put_resv_regions()
+ *
+ * As iommu_resv_index_add_group(), and the merged list from the same
+ * gathering, for a caller that needs both without gathering twice.
+ *
+ * Context: Process context; takes the group's mutex.
+ * Return: 0, or a negative errno, in which case nothing is added to @idx and
+ * @merged is as it was.
+ */
+int iommu_resv_index_add_group_merged(struct iommu_resv_index *idx,
+				      struct iommu_group *group, const void *tag,
+				      struct list_head *merged)
+{
+	return add_group(idx, group, tag, merged);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
 
 /**
  * iommu_resv_index_remove - drop the regions added with one tag

@@ -6,10 +6,12 @@
  *  reserved_regions_detail  one line per region per member device, with its
  *                           finer type and its owner
  *
- * Both are seq_file based kernfs files: a read sequence from offset 0 sees
- * one gathering of the group, of any length, never cut at PAGE_SIZE. If the
- * regions cannot all be gathered, read() fails with the error (e.g. ENOMEM)
- * instead of returning a partial list.
+ * Both are seq_file based kernfs files, one record per line: a read sequence
+ * from offset 0 gathers the group once, keeps the lines until the sequence
+ * reaches the end (or the file is closed), and prints them in as many read()
+ * calls as it takes, never cut at PAGE_SIZE. If the regions cannot all be
+ * gathered, read() fails with the error (e.g. ENOMEM) instead of returning a
+ * partial list.
  */
 #include <linux/kernfs.h>
 #include <linux/seq_file.h>
@@ -66,31 +68,6 @@ static const char * const iommu_resv_owner_names[] = {
 	[IOMMU_RESV_OWNER_IOMMU]	= "iommu",
 	[IOMMU_RESV_OWNER_FIRMWARE]	= "firmware",
 };
-
-static struct iommu_group *seq_to_group(struct seq_file *sf)
-{
-	struct kernfs_open_file *of = sf->private;
-
-	return of->kn->priv;
-}
-
-static int iommu_resv_legacy_show(struct seq_file *sf, void *v)
-{
-	struct iommu_resv_region *region;
-	LIST_HEAD(regions);
-	int ret;
-
-	ret = iommu_get_group_resv_regions(seq_to_group(sf), &regions);
-	if (ret)
-		return ret;
-	list_for_each_entry(region, &regions, list)
-		seq_printf(sf, "0x%016llx 0x%016llx %s\n",
-			   (long long)region->start,
-			   (long long)iommu_resv_end(region),
-			   iommu_resv_legacy_names[region->type]);
-	iommu_put_resv_regions(NULL, &regions);
-	return 0;
-}
 
 static int cmp_str(const char *a, const char *b)
 {
@@ -195,41 +172,183 @@ iommu_resv_detail_lines(struct iommu_resv_snapshot *snap, unsigned int *nr_lines
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_detail_lines);
 
-static int iommu_resv_detail_show(struct seq_file *sf, void *v)
-{
+/**
+ * struct iommu_resv_seq - what one read sequence of a file prints
+ * @snap: detail view: the gathered snapshot, which @lines point into
+ * @lines: detail view: the lines
+ * @regions: legacy view: the merged regions, in list order
+ * @merged: legacy view: the list that owns @regions
+ * @nr: number of lines (detail) or regions (legacy); 0 when nothing is held
+ * @gathered: a sequence is under way: the fields above hold its gathering,
+ *	      or, once it reached the end, nothing
+ */
+struct iommu_resv_seq {
 	struct iommu_resv_snapshot snap;
 	struct iommu_resv_line *lines;
-	unsigned int i, n;
+	struct iommu_resv_region **regions;
+	struct list_head merged;
+	unsigned int nr;
+	bool gathered;
+};
+
+static struct iommu_group *of_to_group(struct kernfs_open_file *of)
+{
+	return of->kn->priv;
+}
+
+static void iommu_resv_seq_release_data(struct iommu_resv_seq *seq)
+{
+	kvfree(seq->lines);
+	kvfree(seq->regions);
+	iommu_put_resv_regions(NULL, &seq->merged);
+	iommu_resv_snapshot_free(&seq->snap);
+	seq->lines = NULL;
+	seq->regions = NULL;
+	seq->nr = 0;
+}
+
+static int iommu_resv_legacy_gather(struct iommu_group *group, struct iommu_resv_seq *seq)
+{
+	struct iommu_resv_region *region;
+	unsigned int n;
 	int ret;
 
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_group_resv_snapshot(seq_to_group(sf), &snap);
+	ret = iommu_get_group_resv_regions(group, &seq->merged);
 	if (ret)
 		return ret;
-	lines = iommu_resv_detail_lines(&snap, &n);
-	if (IS_ERR(lines)) {
-		ret = PTR_ERR(lines);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const struct iommu_resv_region *r = lines[i].entry->region;
+	n = list_count_nodes(&seq->merged);
+	if (!n)
+		return 0;
+	seq->regions = kvmalloc_array(n, sizeof(*seq->regions), GFP_KERNEL);
+	if (!seq->regions)
+		return -ENOMEM;
+	list_for_each_entry(region, &seq->merged, list)
+		seq->regions[seq->nr++] = region;
+	return 0;
+}
 
-		seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
-			   (long long)lines[i].start, (long long)lines[i].end,
-			   iommu_resv_type_name(r), lines[i].entry->dev_name,
-			   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
+static int iommu_resv_detail_gather(struct iommu_group *group, struct iommu_resv_seq *seq)
+{
+	struct iommu_resv_line *lines;
+	int ret;
+
+	ret = iommu_group_resv_snapshot(group, &seq->snap);
+	if (ret)
+		return ret;
+	lines = iommu_resv_detail_lines(&seq->snap, &seq->nr);
+	if (IS_ERR(lines))
+		return PTR_ERR(lines);
+	seq->lines = lines;
+	return 0;
+}
+
+static int iommu_resv_seq_open(struct kernfs_open_file *of)
+{
+	struct iommu_resv_seq *seq = kzalloc(sizeof(*seq), GFP_KERNEL_ACCOUNT);
+
+	if (!seq)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&seq->merged);
+	iommu_resv_snapshot_init(&seq->snap);
+	of->priv = seq;
+	return 0;
+}
+
+static void iommu_resv_seq_release(struct kernfs_open_file *of)
+{
+	iommu_resv_seq_release_data(of->priv);
+	kfree(of->priv);
+}
+
+/*
+ * Line @pos, or NULL past the last one: the sequence is then over and its
+ * gathering is dropped; reading on gives nothing until a read at offset 0.
+ */
+static void *iommu_resv_seq_line(struct iommu_resv_seq *seq, loff_t pos)
+{
+	if (pos >= seq->nr) {
+		iommu_resv_seq_release_data(seq);
+		return NULL;
 	}
-	kvfree(lines);
-out:
-	iommu_resv_snapshot_free(&snap);
-	return ret;
+	return seq->lines ? (void *)&seq->lines[pos] : (void *)seq->regions[pos];
+}
+
+typedef int (*iommu_resv_gather_fn)(struct iommu_group *group,
+				    struct iommu_resv_seq *seq);
+
+static void *iommu_resv_seq_start(struct seq_file *sf, loff_t *ppos,
+				  iommu_resv_gather_fn gather)
+{
+	struct kernfs_open_file *of = sf->private;
+	struct iommu_resv_seq *seq = of->priv;
+	int ret;
+
+	/* A sequence that starts (again) at 0 sees the group as it is now. */
+	if (!*ppos || !seq->gathered) {
+		iommu_resv_seq_release_data(seq);
+		seq->gathered = false;
+		ret = gather(of_to_group(of), seq);
+		if (ret) {
+			iommu_resv_seq_release_data(seq);
+			return ERR_PTR(ret);
+		}
+		seq->gathered = true;
+	}
+	return iommu_resv_seq_line(seq, *ppos);
+}
+
+static void *iommu_resv_legacy_start(struct seq_file *sf, loff_t *ppos)
+{
+	return iommu_resv_seq_start(sf, ppos, iommu_resv_legacy_gather);
+}
+
+static void *iommu_resv_detail_start(struct seq_file *sf, loff_t *ppos)
+{
+	return iommu_resv_seq_start(sf, ppos, iommu_resv_detail_gather);
+}
+
+static void *iommu_resv_seq_next(struct seq_file *sf, void *v, loff_t *ppos)
+{
+	struct kernfs_open_file *of = sf->private;
+
+	return iommu_resv_seq_line(of->priv, ++*ppos);
+}
+
+static int iommu_resv_legacy_show(struct seq_file *sf, void *v)
+{
+	const struct iommu_resv_region *region = v;
+
+	seq_printf(sf, "0x%016llx 0x%016llx %s\n", (long long)region->start,
+		   (long long)iommu_resv_end(region),
+		   iommu_resv_legacy_names[region->type]);
+	return 0;
+}
+
+static int iommu_resv_detail_show(struct seq_file *sf, void *v)
+{
+	const struct iommu_resv_line *line = v;
+	const struct iommu_resv_region *r = line->entry->region;
+
+	seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
+		   (long long)line->start, (long long)line->end,
+		   iommu_resv_type_name(r), line->entry->dev_name,
+		   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
+	return 0;
 }
 
 static const struct kernfs_ops iommu_resv_legacy_ops = {
+	.open = iommu_resv_seq_open,
+	.release = iommu_resv_seq_release,
+	.seq_start = iommu_resv_legacy_start,
+	.seq_next = iommu_resv_seq_next,
 	.seq_show = iommu_resv_legacy_show,
 };
 
 static const struct kernfs_ops iommu_resv_detail_ops = {
+	.open = iommu_resv_seq_open,
+	.release = iommu_resv_seq_release,
+	.seq_start = iommu_resv_detail_start,
+	.seq_next = iommu_resv_seq_next,
 	.seq_show = iommu_resv_detail_show,
 };
 

@@ -7,7 +7,8 @@
 # x86_64 plus two groups of 8 and 64 devices behind PCIe-to-PCI bridges), runs
 # guest/resv-bench in each boot, and prints per row the median and spread
 # (min-max) of each kernel's per-boot medians and the ratio patched/unpatched.
-# Writes OUT/bench/results.txt (the table) and results.tsv (every sample).
+# Writes OUT/bench/results.txt (the table), results.tsv (every sample) and
+# results.svg (bench-plot.py: the ratios as bars).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 top=$(realpath "$here/../../..")
@@ -31,7 +32,7 @@ esac
 "$cc" -static -O2 -Wall -Werror -D_GNU_SOURCE -isystem "$OUT/patched/build/$arch/hdr/include" \
 	-I "$OUT/patched/src/tools/testing/selftests/iommu" -I "$OUT/patched/src/tools/testing/selftests" \
 	-o "$guest/resv-bench" "$here/guest/resv-bench.c" || die "building resv-bench failed"
-printf '#!/bin/sh\n/bin/resv-bench map regions sysfs\n' > "$bdir/run-bench.sh"
+printf '#!/bin/sh\n/bin/resv-bench map regions sysfs attach\n' > "$bdir/run-bench.sh"
 "$here/mkinitramfs.sh" "$arch" "$bdir/bench-$arch.cpio.gz" "$OUT/host/gen_init_cpio" "$bb" \
 	"bin:resv-bench=$guest/resv-bench" "run-me=$bdir/run-bench.sh" >/dev/null
 
@@ -107,4 +108,5 @@ if one:
         if v and base:
             print(f"  {name:<{w}}  x{statistics.median(v) / statistics.median(base):.3f}")
 EOF
-echo "bench: results in $bdir/results.txt, samples in $samples"
+"$here/bench-plot.py" "$samples" "$arch" "$bdir/results.svg" || die "plotting failed"
+echo "bench: results in $bdir/results.txt, the plot in results.svg, samples in $samples"

@@ -6,8 +6,10 @@
 #   harness.sh run            boot each arch and show groups, regions and a VFIO map
 #   harness.sh vm             boot ARCH with RUN=path, exit with its status
 #   harness.sh build          deps, tree, kernels and test binaries only
+#   harness.sh stress         the reliability tests, long, on the debug kernels
 # Variables (environment): ARCH, OUT, BASELINE, DEBUG, KERNEL_SRC, QEMU_EXTRA,
-# RUN, BOOT_TIMEOUT, FIRMWARE (vm: dt or acpi; check boots arm64 with both).
+# RUN, BOOT_TIMEOUT, FIRMWARE (vm: dt or acpi; check boots arm64 with both),
+# STRESS_SECONDS, FUZZ_CALLS, FUZZ_SEED (stress).
 set -uo pipefail
 
 here=$(dirname "$(realpath "$0")")
@@ -28,8 +30,12 @@ results=$OUT/results.txt
 phases=$OUT/phases.txt
 logdir=$OUT/logs
 # The kselftests of the series, in run order, and the guest programs for 'make run'.
-# iommu_resv_unbound first: it needs devices that nothing has bound yet.
-KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_hotplug iommu_resv_tool iommu_resv_fail_nth iommu_resv_many"
+# iommu_resv_unbound first: it needs devices that nothing has bound yet;
+# iommu_resv_stress last, in its short form (20 s of races, 20 s of fuzz).
+KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_hotplug iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
+# Extra kernel command line for the test boots; KEY=value words become the
+# tests' environment (make stress sets RESV_STRESS_SECONDS and the fuzz's).
+KCMDLINE=""
 
 err() { echo "harness: error: $*" >&2; }
 
@@ -125,6 +131,9 @@ fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
 
 boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without counting
 	local arch=$1 v=${2:-$variant} res=${3-$results} fw=${4:-dt} k label irf t args=()
+	local tests=$KSELFTESTS
+	# The base boot is for the file comparison: the stress run adds nothing there.
+	[ "$v" = base ] && tests=${tests/iommu_resv_stress/}
 	k=$(kdir "$arch" "$v")
 	label=$arch
 	[ "$fw" = dt ] || label=$label-$fw
@@ -132,10 +141,10 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	label=${label/base/-base}
 	[ "$flavour" = test ] || label=$label-$flavour
 	irf=$OUT/guest/$arch/tests-initramfs.cpio.gz
-	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$arch/$t"); done
+	for t in $tests; do args+=("$t=$OUT/guest/$arch/$t"); done
 	initramfs "$arch" "$irf" "${args[@]}" || return 1
 	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
-		--mode tests --tests "$KSELFTESTS" --ktree "$OUT/$v/src" \
+		--mode tests --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$KCMDLINE" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" \
 		--timeout "$BOOT_TIMEOUT" --extra "${QEMU_EXTRA:-}"
@@ -389,10 +398,45 @@ cmd_vm() {
 		--extra "${QEMU_EXTRA:-}"
 }
 
+# make stress: races, faults and fuzz for longer, on the debug kernels
+# (lockdep, KASAN, kmemleak, fault injection) of each arch and firmware,
+# with the hot-add tests; the kmemleak report is judged after the tests.
+cmd_stress() {
+	local secs=${STRESS_SECONDS:-120} calls=${FUZZ_CALLS:-200000} seed=${FUZZ_SEED:-1} a fw
+	for v in "$secs" "$calls" "$seed"; do
+		[[ $v =~ ^[0-9]+$ ]] || { err "STRESS_SECONDS, FUZZ_CALLS and FUZZ_SEED take numbers"; return 2; }
+	done
+	flavour=debug
+	KSELFTESTS="iommu_resv_stress iommu_resv_fail_nth iommu_resv_hotplug"
+	KCMDLINE="RESV_STRESS_SECONDS=$secs RESV_FUZZ_CALLS=$calls RESV_FUZZ_SEED=$seed"
+	# Two budgets of stress, then fail_nth and boot under KASAN: generous.
+	: "${BOOT_TIMEOUT_STRESS:=$((2 * secs + 2400))}"
+	BOOT_TIMEOUT=$BOOT_TIMEOUT_STRESS
+	: > "$results"
+	: > "$phases"
+	mkdir -p "$logdir"
+	phase deps deps || { record_fail deps "installing dependencies failed"; summary; return 1; }
+	phase "assemble tree" tree || { record_fail assemble "the series does not assemble"; summary; return 1; }
+	for a in $arches; do
+		if ! phase "build debug kernel $a" kernel "$a"; then
+			record_fail "$a/build" "debug kernel build failed"; continue
+		fi
+		if ! phase "build userspace $a" userspace "$a"; then
+			record_fail "$a/userspace" "test build failed"; continue
+		fi
+		for fw in $(firmwares_for "$a"); do
+			phase "stress $a$(fw_suffix "$fw"), ${secs} s, seed $seed" \
+				boot_tests "$a" "$variant" "$results" "$fw"
+		done
+	done
+	summary
+}
+
 case ${1:-} in
 check) cmd_check ;;
+stress) cmd_stress ;;
 run) : > "$phases"; cmd_run ;;
 vm) cmd_vm ;;
 build) : > "$phases"; cmd_build && cat "$phases" ;;
-*) err "usage: harness.sh check|run|vm|build"; exit 2 ;;
+*) err "usage: harness.sh check|run|vm|build|stress"; exit 2 ;;
 esac

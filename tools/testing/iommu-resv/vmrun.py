@@ -80,7 +80,7 @@ def probe_kvm(arch, kernel, initrd, logdir):
 
 
 def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=True,
-         echo=False, firmware='dt'):
+         echo=False, firmware='dt', cmdline=''):
     a = ARCHES[arch]
     fw = FIRMWARE[firmware]
     console_log = logbase + '.console.log'
@@ -90,7 +90,8 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
             os.unlink(p)
     open(out_log, 'w').close()
     append = (f'console={a["console"]} {a["cmdline"]} {fw["cmdline"]} panic=-1 printk.time=0 '
-              f'resv.mode={mode} resv.out={a["out"]} resv.timeout={max(timeout - 30, 30)}')
+              f'resv.mode={mode} resv.out={a["out"]} resv.timeout={max(timeout - 30, 30)} '
+              f'{cmdline}')
     cmd = [a['qemu']]
     if topology:
         cmd += topology_args(os.path.join(HERE, 'topology', arch + '.qemu'))
@@ -315,6 +316,27 @@ def judge_tap(name, text, rc):
     return verdicts
 
 
+# kmemleak blocks that involve the code under test (the rest is reported, not failed).
+LEAK_OURS = re.compile(r'iommu|vfio|iopt|resv')
+
+
+def kmemleak_verdicts(out):
+    """Judge the guest's kmemleak report (@@KMEMLEAK BEGIN..END), if it sent one."""
+    m = re.search(r'^@@KMEMLEAK BEGIN\n(.*?)^@@KMEMLEAK END', out, re.M | re.S)
+    if not m:
+        return []
+    blocks = re.split(r'^(?=unreferenced object 0x)', m.group(1), flags=re.M)
+    leaks = [b for b in blocks if b.startswith('unreferenced object')]
+    ours = [b for b in leaks if LEAK_OURS.search(b.split('backtrace', 1)[-1])]
+    print(f'vmrun: kmemleak: {len(leaks)} suspected leak(s), {len(ours)} in IOMMU/VFIO code',
+          file=sys.stderr)
+    if ours:
+        return [('fail', 'kmemleak', ours[0].splitlines()[0].strip() + ' (' +
+                 ' '.join(l.strip() for l in ours[0].splitlines()
+                          if LEAK_OURS.search(l))[:200] + ')')]
+    return [('pass', 'kmemleak', '')]
+
+
 def judge(res, expected_tests, ktree):
     """List of (verdict, name, detail) for one 'tests' boot."""
     verdicts = []
@@ -333,6 +355,7 @@ def judge(res, expected_tests, ktree):
     splats = [l for l in res['console'].splitlines() if SPLAT.search(l)]
     if splats:
         verdicts.append(('fail', 'console', 'kernel splat: ' + splats[0].strip()))
+    verdicts += kmemleak_verdicts(res['out'])
     return verdicts
 
 
@@ -353,6 +376,9 @@ def main():
     ap.add_argument('--results', help='append result lines here (tests mode)')
     ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--extra', default='', help='extra QEMU arguments')
+    ap.add_argument('--cmdline', default='',
+                    help='extra kernel command line (KEY=value words reach the tests '
+                         'as environment variables)')
     ap.add_argument('--firmware', default='dt', choices=sorted(FIRMWARE),
                     help='hardware description the guest boots with (acpi: arm64, via UEFI)')
     ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
@@ -396,7 +422,7 @@ def main():
 
     if args.mode == 'run':
         res = boot(args.arch, args.kernel, args.initrd, accel, 'run', extra, logbase,
-                   args.timeout, echo=True, firmware=args.firmware)
+                   args.timeout, echo=True, firmware=args.firmware, cmdline=args.cmdline)
         m = re.search(r'^@@EXIT (\d+)', res['out'], re.M)
         print(f'vmrun: console log: {res["console_log"]}', file=sys.stderr)
         if res['timed_out']:
@@ -417,7 +443,7 @@ def main():
 
     tests = args.tests.split()
     res = boot(args.arch, args.kernel, args.initrd, accel, 'tests', extra, logbase,
-               args.timeout, firmware=args.firmware)
+               args.timeout, firmware=args.firmware, cmdline=args.cmdline)
     if res['qemu_out'].strip():
         with open(logbase + '.qemu.log', 'w') as f:
             f.write(res['qemu_out'])

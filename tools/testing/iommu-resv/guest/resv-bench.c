@@ -9,8 +9,13 @@
  *  regions  with 1, 16, 256, 4096 regions injected into an edu's group
  *           (CONFIG_IOMMU_RESV_INJECT): a 4 KiB map+unmap, and a refused map
  *           inside the last region, per call
- *  sysfs    a whole read of reserved_regions (open, read, close) of the
- *           group with the most devices of each size, per read
+ *  sysfs    a whole read of reserved_regions (open, read, close) of a
+ *           group of each size, per read (and of reserved_regions_detail,
+ *           patched kernel only)
+ *  attach   building the group list as VFIO does it: VFIO_GROUP_SET_CONTAINER
+ *           + VFIO_SET_IOMMU (type1 gathers the group's regions and builds its
+ *           usable-range list) and closing both, for an edu group of each
+ *           size, per attach+detach
  */
 #include <sys/mman.h>
 #include <time.h>
@@ -196,14 +201,11 @@ static int group_devices(int group)
 	return n;
 }
 
-static char sysfs_path[96];
-
 static int read_file(void *p)
 {
 	static char buf[1 << 16];
-	int fd = open(sysfs_path, O_RDONLY);
+	int fd = open(p, O_RDONLY);
 
-	(void)p;
 	if (fd < 0)
 		return -1;
 	while (read(fd, buf, sizeof(buf)) > 0)
@@ -212,24 +214,82 @@ static int read_file(void *p)
 	return 0;
 }
 
-static void bench_sysfs(void)
+/*
+ * For each group size, the last group of that size: @groups[n] = group + 1,
+ * or 0. With @edus_only, only groups holding an edu count (they can be
+ * attached to VFIO once their edus are bound to vfio-pci).
+ */
+static void groups_by_size(int *by_size, bool edus_only)
 {
-	int groups[1024], n = resv_list_groups(groups, 1024), i, best[MAX_DEVS + 1] = { 0 };
-	char row[64];
+	int groups[1024], n, i;
+	char bdf[MAX_DEVS][16];
 
+	memset(by_size, 0, (MAX_DEVS + 1) * sizeof(*by_size));
+	if (edus_only) {
+		n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_DEVS);
+		for (i = 0; i < n; i++)
+			groups[i] = resv_device_group(bdf[i]);
+	} else {
+		n = resv_list_groups(groups, 1024);
+	}
 	for (i = 0; i < n; i++) {
-		int nd = group_devices(groups[i]);
+		int nd = groups[i] < 0 ? 0 : group_devices(groups[i]);
 
 		if (nd > 0 && nd <= MAX_DEVS)
-			best[nd] = groups[i] + 1;
+			by_size[nd] = groups[i] + 1;
 	}
+}
+
+static void bench_sysfs(void)
+{
+	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
+	static const char * const rows[] = { "read", "read_detail" };
+	int by_size[MAX_DEVS + 1], i, f;
+	char row[64], path[96];
+
+	groups_by_size(by_size, false);
+	for (f = 0; f < 2; f++) {
+		for (i = 1; i <= MAX_DEVS; i++) {
+			if (!by_size[i])
+				continue;
+			snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", by_size[i] - 1,
+				 files[f]);
+			snprintf(row, sizeof(row), "sysfs.%s.%ddev", rows[f], i);
+			report(row, access(path, R_OK) ? 0 : time_op(read_file, path, 200),
+			       "no such file (unpatched kernel)");
+		}
+	}
+}
+
+static int attach_detach(void *p)
+{
+	int gfd = -1, container = resv_type1_container(*(int *)p, &gfd);
+
+	if (container < 0)
+		return -1;
+	close(gfd);
+	close(container);
+	return 0;
+}
+
+static void bench_attach(void)
+{
+	int by_size[MAX_DEVS + 1], failed, i;
+	char bdf[MAX_DEVS][16], row[64];
+	int group[MAX_DEVS];
+
+	if (resv_bind_edus(bdf, group, MAX_DEVS, &failed) <= 0) {
+		report("type1.attach", 0, "binding the edus to vfio-pci failed");
+		return;
+	}
+	groups_by_size(by_size, true);
 	for (i = 1; i <= MAX_DEVS; i++) {
-		if (!best[i])
+		int g = by_size[i] - 1;
+
+		if (g < 0)
 			continue;
-		snprintf(sysfs_path, sizeof(sysfs_path), RESV_GROUPS_DIR "/%d/reserved_regions",
-			 best[i] - 1);
-		snprintf(row, sizeof(row), "sysfs.read.%ddev", i);
-		report(row, time_op(read_file, NULL, 200), "read failed");
+		snprintf(row, sizeof(row), "type1.attach.%ddev", i);
+		report(row, time_op(attach_detach, &g, 20), "attaching the group failed");
 	}
 }
 
@@ -254,6 +314,8 @@ int main(int argc, char **argv)
 			bench_regions(bdf[0], group);
 		else if (!strcmp(argv[i], "sysfs"))
 			bench_sysfs();
+		else if (!strcmp(argv[i], "attach"))
+			bench_attach();
 	}
 	return 0;
 }

@@ -132,6 +132,24 @@ def kunit_failure_fails():
 
 
 @case
+def kmemleak_in_iommu_code_fails():
+    ok = '@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n'
+    leak = ('unreferenced object 0xffff888001234567 (size 64):\n'
+            '  comm "sh", pid 1, jiffies 4294\n  backtrace (crc 0):\n'
+            '    [<0>] __kmalloc+0x1/0x2\n    [<0>] %s+0x10/0x20\n')
+    def run(report):
+        return verdicts(ok + '@@KMEMLEAK BEGIN\n' + report + '@@KMEMLEAK END\n@@DONE\n')
+    ours = run(leak % 'acpi_ut_allocate' + leak % 'iommu_resv_snapshot_add')
+    theirs = run(leak % 'acpi_ut_allocate')
+    clean = run('')
+    none = verdicts(ok + '@@DONE\n')
+    return (any(v == 'fail' and n == 'kmemleak' and 'iommu_resv_snapshot_add' in d
+                for v, n, d in ours) and
+            ('pass', 'kmemleak', '') in theirs and ('pass', 'kmemleak', '') in clean and
+            not any(n == 'kmemleak' for _, n, _ in none))
+
+
+@case
 def group_dumps_compared():
     out = ('@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '

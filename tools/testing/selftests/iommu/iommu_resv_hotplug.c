@@ -19,64 +19,9 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAX_DEVS	16
 #define R_START		0x4000000000ULL		/* 256 GiB: inside both apertures */
 #define R_SIZE		0x200000ULL
 #define R_END		(R_START + R_SIZE - 1)
-
-/* A VFIO type1 container or an IOAS, holding the group through device B. */
-struct backend {
-	bool iommufd;
-	int container, gfd;
-	struct resv_ioas ioas;
-};
-
-static int be_open(struct backend *be, int group, const char *bdf)
-{
-	if (be->iommufd)
-		return resv_ioas_attach(bdf, &be->ioas);
-	be->container = resv_type1_container(group, &be->gfd);
-	return be->container < 0 ? be->container : 0;
-}
-
-static void be_close(struct backend *be)
-{
-	if (be->iommufd) {
-		resv_ioas_close(&be->ioas);
-	} else {
-		close(be->gfd);
-		close(be->container);
-	}
-}
-
-static int be_map(struct backend *be, void *buf, uint64_t iova, uint64_t len)
-{
-	return be->iommufd ? resv_ioas_map(&be->ioas, buf, iova, len) :
-			     resv_type1_map(be->container, buf, iova, len);
-}
-
-static int be_unmap(struct backend *be, uint64_t iova, uint64_t len)
-{
-	return be->iommufd ? resv_ioas_unmap(&be->ioas, iova, len) :
-			     resv_type1_unmap(be->container, iova, len);
-}
-
-static int be_ranges(struct backend *be, struct resv_range *out, int max)
-{
-	return be->iommufd ? resv_ioas_iova_ranges(&be->ioas, out, max) :
-			     resv_type1_iova_ranges(be->container, out, max);
-}
-
-/* A VFIO device fd for @bdf, attached the way the backend attaches, or -errno. */
-static int be_open_dev(struct backend *be, const char *bdf)
-{
-	int fd;
-
-	if (be->iommufd)
-		return resv_ioas_attach_dev(be->ioas.iommufd, be->ioas.id, bdf);
-	fd = ioctl(be->gfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	return fd < 0 ? -errno : fd;
-}
 
 static int inject(const char *bdf, bool on)
 {
@@ -86,41 +31,6 @@ static int inject(const char *bdf, bool on)
 		 (unsigned long long)R_START, (unsigned long long)R_SIZE,
 		 (unsigned long long)R_SIZE);
 	return resv_write_file(RESV_INJECT, buf);
-}
-
-static bool pci_present(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s", bdf);
-	return !access(path, F_OK);
-}
-
-static int pci_unbind(const char *bdf)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/driver/unbind", bdf);
-	if (access(path, F_OK))
-		return 0;
-	return resv_write_file(path, bdf);
-}
-
-static int pci_remove(const char *bdf)
-{
-	char path[PATH_MAX];
-	int ret;
-
-	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/remove", bdf);
-	ret = resv_write_file(path, "1");
-	return ret ?: (pci_present(bdf) ? -EBUSY : 0);
-}
-
-static int pci_rescan(const char *bdf)
-{
-	int ret = resv_write_file("/sys/bus/pci/rescan", "1");
-
-	return ret ?: (pci_present(bdf) ? 0 : -ENODEV);
 }
 
 /*
@@ -170,17 +80,10 @@ static bool group_lists_r(int group)
 	return false;
 }
 
-static bool is_function0(const char *bdf)
-{
-	size_t len = strlen(bdf);
-
-	return len > 2 && !strcmp(bdf + len - 2, ".0");
-}
-
 FIXTURE(hotplug) {
 	char a[16], b[16];
 	int group;
-	struct backend be;
+	struct resv_be be;
 	unsigned char *src, *dst;
 	uint64_t iova_src, iova_dst;
 	long page;
@@ -201,9 +104,8 @@ FIXTURE_VARIANT_ADD(hotplug, iommufd) {
 /* Two edus of one group: B bound to vfio-pci, A (the later one) unbound. */
 FIXTURE_SETUP(hotplug)
 {
-	char bdf[MAX_DEVS][16];
 	struct resv_range u[RESV_MAX];
-	int i, j, n, nu, group[MAX_DEVS];
+	int i, nu;
 
 	self->page = sysconf(_SC_PAGESIZE);
 	self->be.iommufd = variant->iommufd;
@@ -211,31 +113,12 @@ FIXTURE_SETUP(hotplug)
 		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
 	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
 		SKIP(return, "no /dev/iommu or VFIO cdev");
-	n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_DEVS);
-	if (n <= 0)
+	self->group = resv_hotplug_pair(self->a, self->b);
+	if (self->group == -ENODEV)
 		SKIP(return, "no edu device");
-	for (i = 0; i < n; i++)
-		group[i] = resv_device_group(bdf[i]);
-	/*
-	 * A must be a function 0: a function > 0 of a multifunction device is
-	 * probed before PCI marks it multifunction, so it would come back in a
-	 * group of its own.
-	 */
-	for (i = 0; i < n && !self->a[0]; i++) {
-		for (j = i + 1; j < n; j++) {
-			int k = is_function0(bdf[j]) ? j : i;
-
-			if (group[i] < 0 || group[i] != group[j] || !is_function0(bdf[k]))
-				continue;
-			memcpy(self->a, bdf[k], sizeof(self->a));
-			memcpy(self->b, bdf[k == i ? j : i], sizeof(self->b));
-			self->group = group[i];
-			break;
-		}
-	}
 	/* The harness topologies have such a pair (a two-function edu) */
-	ASSERT_NE(0, self->a[0]) TH_LOG("no two edu devices share a group");
-	ASSERT_EQ(0, pci_unbind(self->a));
+	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group");
+	ASSERT_EQ(0, resv_pci_unbind(self->a));
 	ASSERT_EQ(self->group, resv_bind_vfio(self->b));
 	ASSERT_EQ(0, inject(self->a, false));
 
@@ -263,16 +146,16 @@ FIXTURE_TEARDOWN(hotplug)
 	if (!self->a[0])
 		return;
 	inject(self->a, false);
-	if (!pci_present(self->a))
-		pci_rescan(self->a);
-	pci_unbind(self->a);
+	if (!resv_pci_present(self->a))
+		resv_pci_rescan(self->a);
+	resv_pci_unbind(self->a);
 }
 
 /* The backend's ranges are the complement of the sysfs list (with or without R). */
 #define EXPECT_ENFORCED(with_r) do {						\
 	struct resv_range _w[RESV_MAX], _g[RESV_MAX];				\
 	int _nw = expected_ranges(self->group, with_r, _w, RESV_MAX);		\
-	int _ng = be_ranges(&self->be, _g, RESV_MAX), _i;			\
+	int _ng = resv_be_ranges(&self->be, _g, RESV_MAX), _i;			\
 										\
 	ASSERT_LT(0, _nw);							\
 	EXPECT_EQ(_nw, _ng);							\
@@ -304,32 +187,32 @@ TEST_F(hotplug, admitted_without_conflict)
 	int fd;
 
 	ASSERT_EQ(0, inject(self->a, true));
-	ASSERT_EQ(0, be_open(&self->be, self->group, self->b));
-	ASSERT_EQ(0, be_map(&self->be, self->src, self->iova_src, self->page));
-	ASSERT_EQ(0, be_map(&self->be, self->dst, self->iova_dst, self->page));
-	EXPECT_EQ(-EINVAL, be_map(&self->be, self->src, R_START, self->page));
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, self->iova_src, self->page));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->dst, self->iova_dst, self->page));
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_START, self->page));
 
 	/* A leaves: its region is no longer the group's, nor enforced */
-	ASSERT_EQ(0, pci_remove(self->a));
+	ASSERT_EQ(0, resv_pci_remove(self->a));
 	EXPECT_FALSE(group_lists_r(self->group));
 	EXPECT_ENFORCED(true);
-	EXPECT_EQ(0, be_map(&self->be, self->src, R_START, self->page));
-	EXPECT_EQ(0, be_unmap(&self->be, R_START, self->page));
+	EXPECT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
+	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
 
 	/* A comes back: admitted, its region enforced again */
-	ASSERT_EQ(0, pci_rescan(self->a));
+	ASSERT_EQ(0, resv_pci_rescan(self->a));
 	EXPECT_TRUE(group_lists_r(self->group));
 	EXPECT_ENFORCED(true);
-	EXPECT_EQ(-EINVAL, be_map(&self->be, self->src, R_END + 1 - self->page, self->page));
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_END + 1 - self->page, self->page));
 
 	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
-	fd = be_open_dev(&self->be, self->a);
+	fd = resv_be_open_dev(&self->be, self->a);
 	EXPECT_EQ(1, copy_arrives(fd, self->src, self->dst, self->iova_src, self->iova_dst))
 		TH_LOG("%s: admitted, but its DMA did not arrive", self->a);
 	if (fd >= 0)
 		close(fd);
-	ASSERT_EQ(0, pci_unbind(self->a));
-	be_close(&self->be);
+	ASSERT_EQ(0, resv_pci_unbind(self->a));
+	resv_be_close(&self->be);
 }
 
 TEST_F(hotplug, blocked_on_conflict)
@@ -339,18 +222,18 @@ TEST_F(hotplug, blocked_on_conflict)
 	const char * const blocked[] = { self->a, "not admitted", "DMA stays blocked" };
 	int kmsg, fd;
 
-	ASSERT_EQ(0, be_open(&self->be, self->group, self->b));
-	ASSERT_EQ(0, be_map(&self->be, self->src, self->iova_src, self->page));
-	ASSERT_EQ(0, be_map(&self->be, self->dst, self->iova_dst, self->page));
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, self->iova_src, self->page));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->dst, self->iova_dst, self->page));
 
 	/* While A is away, a mapping over what will be A's region */
-	ASSERT_EQ(0, pci_remove(self->a));
+	ASSERT_EQ(0, resv_pci_remove(self->a));
 	ASSERT_EQ(0, inject(self->a, true));
-	ASSERT_EQ(0, be_map(&self->be, self->src, R_START, self->page));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
 
 	kmsg = resv_kmsg_open();
 	ASSERT_LE(0, kmsg);
-	ASSERT_EQ(0, pci_rescan(self->a));
+	ASSERT_EQ(0, resv_pci_rescan(self->a));
 	snprintf(range, sizeof(range), "overlaps reserved 0x%llx-0x%llx",
 		 (unsigned long long)R_START, (unsigned long long)R_END);
 	snprintf(grp, sizeof(grp), "in group %d,", self->group);
@@ -366,18 +249,18 @@ TEST_F(hotplug, blocked_on_conflict)
 
 	/* A cannot be opened, so cannot master the bus; B's DMA still arrives */
 	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
-	fd = be_open_dev(&self->be, self->a);
+	fd = resv_be_open_dev(&self->be, self->a);
 	EXPECT_EQ(-EBUSY, fd);
 	if (fd >= 0)
 		close(fd);
 	EXPECT_EQ(0, resv_pci_command(self->a) & PCI_COMMAND_MASTER);
-	fd = self->be.iommufd ? self->be.ioas.dev : be_open_dev(&self->be, self->b);
+	fd = self->be.iommufd ? self->be.ioas.dev : resv_be_open_dev(&self->be, self->b);
 	EXPECT_EQ(1, copy_arrives(fd, self->src, self->dst, self->iova_src, self->iova_dst))
 		TH_LOG("%s: its DMA did not arrive", self->b);
 	if (!self->be.iommufd && fd >= 0)
 		close(fd);
-	ASSERT_EQ(0, pci_unbind(self->a));
-	be_close(&self->be);
+	ASSERT_EQ(0, resv_pci_unbind(self->a));
+	resv_be_close(&self->be);
 }
 
 TEST_HARNESS_MAIN

@@ -95,6 +95,80 @@ TEST_F(many, sysfs_lists_all)
 	EXPECT_EQ(NR_INJECT, k);
 }
 
+/*
+ * Read a group file in pieces of @chunk bytes into @buf (NUL-terminated);
+ * after @after bytes, call @between once. Returns the length or -errno.
+ */
+static ssize_t read_in_pieces(int fd, char *buf, size_t size, size_t chunk,
+			      size_t after, void (*between)(void *), void *arg)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	do {
+		if (between && total >= after) {
+			between(arg);
+			between = NULL;
+		}
+		n = read(fd, buf + total, chunk < size - 1 - total ? chunk : size - 1 - total);
+		if (n < 0)
+			return -errno;
+		total += n;
+	} while (n > 0);
+	buf[total] = '\0';
+	return total;
+}
+
+static void uninject(void *bdf)
+{
+	inject(bdf, 0);
+}
+
+/*
+ * A read sequence prints one gathering, however many read() calls it takes:
+ * small reads give the bytes of a whole read, regions that go away mid-way
+ * do not change the rest of the sequence, and a read from offset 0 again
+ * sees the group as it is then.
+ */
+TEST_F(many, one_gathering_per_read_sequence)
+{
+	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
+	static char whole[1 << 20], pieces[1 << 20];
+	char path[PATH_MAX];
+	ssize_t len, n;
+	int f, fd;
+
+	for (f = 0; f < 2; f++) {
+		ASSERT_EQ(0, inject(self->bdf[0], NR_INJECT));
+		snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", self->group, files[f]);
+		len = resv_read_file(path, whole, sizeof(whole));
+		ASSERT_LT(self->page, len);
+
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		n = read_in_pieces(fd, pieces, sizeof(pieces), 7, 0, NULL, NULL);
+		EXPECT_EQ(len, n);
+		EXPECT_STREQ(whole, pieces);
+
+		/* Take the injected regions away after the first 100 bytes. */
+		ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+		n = read_in_pieces(fd, pieces, sizeof(pieces), 100, 100, uninject, self->bdf[0]);
+		EXPECT_EQ(len, n);
+		EXPECT_STREQ(whole, pieces);
+
+		/* From offset 0 again: the file as it now reads, without them. */
+		ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+		n = read_in_pieces(fd, pieces, sizeof(pieces), 4096, 0, NULL, NULL);
+		close(fd);
+		EXPECT_LT(0, n);
+		EXPECT_GT(len, n);
+		EXPECT_EQ(NULL, strstr(pieces, "debugfs/resv_inject"));
+		len = resv_read_file(path, whole, sizeof(whole));
+		EXPECT_EQ(len, n);
+		EXPECT_STREQ(whole, pieces);
+	}
+}
+
 /* type1 rejects a map over any of them and accepts the gaps between. */
 TEST_F(many, type1_enforces_all)
 {

@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Reserved regions under stress: no successful mapping ever overlaps a range
+ * that its group's reserved_regions reports at that moment, whatever runs at
+ * the same time, and hostile arguments get a clean errno. Kernel splats
+ * (WARN, BUG, KASAN, lockdep, hung tasks) are caught by whoever reads the
+ * console (the iommu-resv harness fails the run on any).
+ *
+ *  races  for RESV_STRESS_SECONDS (default 20), each in processes of its
+ *         own: MAP/UNMAP loops through type1 and through iommufd, at and
+ *         across the edges of every reported range; readers of every
+ *         group's files; attach/detach of a third group to a container and
+ *         to an IOAS; PCI remove + rescan of a member of the group that a
+ *         mapper holds. The two mappers swap backends half-way. At the end
+ *         each backend's usable ranges must be the complement of sysfs.
+ *  fuzz   up to RESV_FUZZ_CALLS (default 20000) random VFIO_IOMMU_MAP_DMA,
+ *         UNMAP_DMA, GET_INFO and iommufd IOAS calls with malformed sizes,
+ *         flags, addresses and lengths, from seed RESV_FUZZ_SEED (default
+ *         1), after dropping root (uid/gid 65534, memlock limit 8 MiB) with
+ *         the files already open; within RESV_STRESS_SECONDS.
+ *
+ * Each prints what it did on a "# races:" or "# fuzz:" line.
+ */
+#include <grp.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "iommu_resv_utils.h"
+#include "../kselftest_harness.h"
+
+#define MAX_EDUS	64
+#define BUF_PAGES	16
+
+/* Counters shared by the worker processes */
+struct stress_stats {
+	unsigned long maps, maps_refused, reads, attaches, hotplugs, calls;
+	unsigned long violations, unexpected, mismatches;
+};
+
+static void bump(unsigned long *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* A problem: counted, and said on stdout (the TAP diagnostics) */
+static void problem(unsigned long *counter, const char *fmt, ...)
+{
+	va_list ap;
+
+	bump(counter);
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned int env_uint(const char *name, unsigned int def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+/* xorshift64: the same sequence from the same seed, on every libc */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Does [start, last] overlap a region that DMA mappings must avoid? */
+static const struct resv_region *overlap(const struct resv_region *r, int n,
+					 uint64_t start, uint64_t last)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (resv_type1_excludes(&r[i]) && start <= r[i].end && r[i].start <= last)
+			return &r[i];
+	return NULL;
+}
+
+/*
+ * A mapping that just succeeded must overlap nothing the group reports now
+ * (it is still in place, so "now" is a moment it existed at).
+ */
+static void check_mapped(struct stress_stats *st, int group, const char *how,
+			 uint64_t iova, uint64_t len)
+{
+	struct resv_region r[RESV_MAX];
+	const struct resv_region *x;
+	int n = resv_read_group(group, r, RESV_MAX);
+
+	if (n < 0) {
+		problem(&st->unexpected, "%s: reading group %d: %s", how, group, strerror(-n));
+		return;
+	}
+	x = overlap(r, n, iova, iova + len - 1);
+	if (x)
+		problem(&st->violations,
+			"VIOLATION: %s mapped 0x%llx-0x%llx over %s 0x%llx-0x%llx of group %d",
+			how, (unsigned long long)iova, (unsigned long long)(iova + len - 1),
+			x->type, (unsigned long long)x->start, (unsigned long long)x->end, group);
+}
+
+/* A backend's usable ranges against the complement of the group's list */
+static bool ranges_agree(struct resv_be *be, int group)
+{
+	struct resv_range want[RESV_MAX], got[RESV_MAX];
+	struct resv_region r[RESV_MAX];
+	int n = resv_read_group(group, r, RESV_MAX), nw, ng;
+
+	if (n < 0)
+		return false;
+	nw = resv_complement(r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
+	ng = resv_be_ranges(be, got, RESV_MAX);
+	return nw > 0 && nw == ng && !memcmp(want, got, nw * sizeof(want[0]));
+}
+
+static bool refusal(int err)
+{
+	return err == -EINVAL || err == -EADDRINUSE || err == -ENOSPC || err == -EEXIST ||
+	       err == -ERANGE || err == -EOVERFLOW || err == -ENOENT;
+}
+
+/* An IOVA at or across an edge of a reported range, or anywhere */
+static uint64_t pick_iova(uint64_t *seed, const struct resv_region *r, int n, long page,
+			  uint64_t *len)
+{
+	const struct resv_region *x = n ? &r[rnd(seed) % n] : NULL;
+	uint64_t iova;
+
+	*len = page * (1 + rnd(seed) % 4);
+	switch (x ? rnd(seed) % 8 : 5) {
+	case 0:
+		iova = x->start - page;
+		break;
+	case 1:
+		iova = x->start;
+		break;
+	case 2:
+		iova = x->end + 1 - page;
+		break;
+	case 3:
+		iova = x->end + 1;
+		break;
+	case 4:
+		iova = x->start - page;
+		*len = 2 * page;
+		break;
+	case 5:
+		iova = rnd(seed) % (1ULL << 32);
+		break;
+	default:
+		iova = rnd(seed) % RESV_APERTURE_END;
+		break;
+	}
+	iova &= ~(uint64_t)(page - 1);
+	if (iova + *len - 1 < iova || iova + *len - 1 > RESV_APERTURE_END)
+		iova = 0x100000;
+	return iova;
+}
+
+static void mapper(struct stress_stats *st, bool iommufd, int group, const char *bdf,
+		   double until)
+{
+	const char *how = iommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA";
+	struct resv_be be = { .iommufd = iommufd };
+	struct resv_region r[RESV_MAX];
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t seed = getpid() * 2654435761ULL + 1, iova, len;
+	unsigned long i;
+	void *buf;
+	int n = 0, ret;
+
+	buf = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ret = resv_be_open(&be, group, bdf);
+	if (buf == MAP_FAILED || ret) {
+		problem(&st->unexpected, "%s: opening group %d (%s): %s", how, group, bdf,
+			strerror(-ret));
+		return;
+	}
+	for (i = 0; now() < until; i++) {
+		if (!(i % 64))
+			n = resv_read_group(group, r, RESV_MAX);
+		iova = pick_iova(&seed, r, n > 0 ? n : 0, page, &len);
+		ret = resv_be_map(&be, buf, iova, len);
+		if (!ret) {
+			bump(&st->maps);
+			check_mapped(st, group, how, iova, len);
+			ret = resv_be_unmap(&be, iova, len);
+			if (ret)
+				problem(&st->unexpected, "%s: unmapping 0x%llx: %s", how,
+					(unsigned long long)iova, strerror(-ret));
+		} else if (refusal(ret)) {
+			bump(&st->maps_refused);
+		} else {
+			problem(&st->unexpected, "%s 0x%llx+0x%llx: %s", how,
+				(unsigned long long)iova, (unsigned long long)len, strerror(-ret));
+		}
+	}
+	if (!ranges_agree(&be, group))
+		problem(&st->mismatches,
+			"%s: group %d: usable ranges are not the complement of sysfs at the end",
+			how, group);
+	resv_be_close(&be);
+}
+
+static void reader(struct stress_stats *st, double until)
+{
+	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
+	int groups[256], n, g, f, err;
+
+	while (now() < until) {
+		n = resv_list_groups(groups, 256);
+		for (g = 0; g < n; g++) {
+			for (f = 0; f < 2; f++) {
+				if (resv_read_group_file(groups[g], files[f], &err))
+					bump(&st->reads);
+				else if (err != -ENOENT && err != -ENODEV)
+					problem(&st->unexpected, "reading group %d %s: %s",
+						groups[g], files[f], strerror(-err));
+			}
+		}
+	}
+}
+
+static void check_attached(struct stress_stats *st, struct resv_be *be, int group)
+{
+	bump(&st->attaches);
+	if (!ranges_agree(be, group))
+		problem(&st->mismatches,
+			"group %d attached %s: usable ranges are not the complement of sysfs",
+			group, be->iommufd ? "to an IOAS" : "to a container");
+}
+
+/*
+ * Attach and detach @group: to new type1 containers for the first half of
+ * the time, then, with its device opened once (an open may reset it, slow
+ * behind some QEMU hotplug slots), to new IOASes.
+ */
+static void attacher(struct stress_stats *st, int group, const char *bdf, double until)
+{
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy) };
+	double half = now() + (until - now()) / 2;
+	struct resv_be be = { .iommufd = false };
+	int ret;
+
+	while (now() < half) {
+		ret = resv_be_open(&be, group, bdf);
+		if (ret) {
+			problem(&st->unexpected, "attaching group %d to a container: %s", group,
+				strerror(-ret));
+			return;
+		}
+		check_attached(st, &be, group);
+		resv_be_close(&be);
+	}
+
+	be.iommufd = true;
+	be.ioas.iommufd = open("/dev/iommu", O_RDWR);
+	be.ioas.dev = resv_vfio_cdev_open(bdf);
+	bind.iommufd = be.ioas.iommufd;
+	if (be.ioas.iommufd < 0 || be.ioas.dev < 0 ||
+	    ioctl(be.ioas.dev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		problem(&st->unexpected, "binding %s to an iommufd: %s", bdf, strerror(errno));
+		return;
+	}
+	while (now() < until) {
+		if (ioctl(be.ioas.iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+			problem(&st->unexpected, "IOMMU_IOAS_ALLOC: %s", strerror(errno));
+			break;
+		}
+		be.ioas.id = alloc.out_ioas_id;
+		at.pt_id = be.ioas.id;
+		if (ioctl(be.ioas.dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+			problem(&st->unexpected, "attaching %s to an IOAS: %s", bdf,
+				strerror(errno));
+			break;
+		}
+		check_attached(st, &be, group);
+		destroy.id = be.ioas.id;
+		if (ioctl(be.ioas.dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ||
+		    ioctl(be.ioas.iommufd, IOMMU_DESTROY, &destroy)) {
+			problem(&st->unexpected, "detaching %s: %s", bdf, strerror(errno));
+			break;
+		}
+	}
+	resv_ioas_close(&be.ioas);
+}
+
+/* Remove and rescan @bdf until @until; it is present when this returns. */
+static void hotplugger(struct stress_stats *st, const char *bdf, double until)
+{
+	uint64_t seed = getpid();
+	int ret, tries;
+
+	while (now() < until) {
+		ret = resv_pci_remove(bdf);
+		if (ret) {
+			problem(&st->unexpected, "removing %s: %s", bdf, strerror(-ret));
+			break;
+		}
+		usleep(20000 + rnd(&seed) % 80000);
+		for (tries = 0; tries < 50 && resv_pci_rescan(bdf); tries++)
+			usleep(100000);
+		if (!resv_pci_present(bdf)) {
+			problem(&st->unexpected, "%s did not come back on rescan", bdf);
+			break;
+		}
+		bump(&st->hotplugs);
+		usleep(20000 + rnd(&seed) % 80000);
+	}
+}
+
+static pid_t spawn(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		alarm(3600);	/* a worker that hangs cannot outlive the run */
+	return pid;
+}
+
+FIXTURE(stress) {
+	char a[16], b[16], h[16], k[16];
+	int group, group_h, group_k;
+	struct stress_stats *st;
+	unsigned int seconds;
+};
+
+FIXTURE_SETUP(stress)
+{
+	char bdf[MAX_EDUS][16];
+	int group[MAX_EDUS], i, n;
+
+	self->seconds = env_uint("RESV_STRESS_SECONDS", 20);
+	self->st = mmap(NULL, sizeof(*self->st), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->st);
+	memset(self->st, 0, sizeof(*self->st));
+
+	/* A and B share group G; H and K are edus of two other groups. */
+	self->group = resv_hotplug_pair(self->a, self->b);
+	if (self->group == -ENODEV)
+		SKIP(return, "no edu device");
+	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group");
+	ASSERT_EQ(0, resv_pci_unbind(self->a));
+	ASSERT_EQ(self->group, resv_bind_vfio(self->b));
+	n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_EDUS);
+	self->group_h = -1;
+	self->group_k = -1;
+	for (i = 0; i < n; i++) {
+		group[i] = resv_device_group(bdf[i]);
+		if (group[i] < 0 || group[i] == self->group || group[i] == self->group_h)
+			continue;
+		if (self->group_h < 0) {
+			self->group_h = group[i];
+			memcpy(self->h, bdf[i], sizeof(self->h));
+		} else if (self->group_k < 0) {
+			self->group_k = group[i];
+			memcpy(self->k, bdf[i], sizeof(self->k));
+		}
+	}
+	ASSERT_LE(0, self->group_k) TH_LOG("need edus in three groups");
+	ASSERT_EQ(self->group_h, resv_bind_vfio(self->h));
+	ASSERT_EQ(self->group_k, resv_bind_vfio(self->k));
+	/* The cdevs appear once a device is bound to vfio-pci. */
+	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	if (self->a[0] && !resv_pci_present(self->a))
+		resv_pci_rescan(self->a);
+	munmap(self->st, sizeof(*self->st));
+}
+
+/* Everything at once; the mappers swap backends half-way. */
+TEST_F_TIMEOUT(stress, races, 3600)
+{
+	struct stress_stats *st = self->st;
+	double start = now(), half = self->seconds / 2.0;
+	int round, status, workers = 0;
+	pid_t pid;
+
+	for (round = 0; round < 2; round++) {
+		double until = start + (round + 1) * half;
+
+		for (int w = 0; w < 6; w++) {
+			pid = spawn();
+			ASSERT_LE(0, pid);
+			if (pid) {
+				workers++;
+				continue;
+			}
+			switch (w) {
+			case 0:
+				mapper(st, round == 1, self->group, self->b, until);
+				break;
+			case 1:
+				mapper(st, round == 0, self->group_h, self->h, until);
+				break;
+			case 2:
+			case 3:
+				reader(st, until);
+				break;
+			case 4:
+				attacher(st, self->group_k, self->k, until);
+				break;
+			case 5:
+				/* Done a moment early: the mappers' last check sees A back. */
+				hotplugger(st, self->a, until - 1.5);
+				break;
+			}
+			_exit(0);
+		}
+		for (; workers; workers--) {
+			ASSERT_LT(0, wait(&status));
+			EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+				TH_LOG("a worker died: status 0x%x", status);
+		}
+	}
+	printf("# races: %u s: %lu maps, %lu refused, %lu file reads, %lu attaches,\n",
+	       self->seconds, st->maps, st->maps_refused, st->reads, st->attaches);
+	printf("# races: %lu remove+rescan cycles; violations %lu, unexpected errors %lu,\n",
+	       st->hotplugs, st->violations, st->unexpected);
+	printf("# races: range mismatches %lu\n", st->mismatches);
+	EXPECT_EQ(0, st->violations);
+	EXPECT_EQ(0, st->unexpected);
+	EXPECT_EQ(0, st->mismatches);
+	EXPECT_LT(0, st->maps);
+	EXPECT_LT(0, st->maps_refused);
+	EXPECT_LT(0, st->reads);
+	EXPECT_LT(0, st->attaches);
+	EXPECT_LT(0, st->hotplugs);
+}
+
+/* Hostile arguments */
+
+struct fuzz {
+	uint64_t seed;
+	int container, group_h, group_k;
+	struct resv_ioas ioas;
+	uint8_t *buf;		/* BUF_PAGES, then a PROT_NONE guard page */
+	long page;
+	struct resv_region r[RESV_MAX];
+	int nr;
+};
+
+static uint64_t fuzz_u64(struct fuzz *f, uint64_t good)
+{
+	static const uint64_t odd[] = {
+		0, 1, 0xfff, 0x1000, 0x200000, 0xffffffff, 1ULL << 39, 1ULL << 47,
+		1ULL << 63, ~0ULL, ~0ULL - 0xfff, 0xffff800000000000ULL,
+	};
+	const struct resv_region *x = f->nr ? &f->r[rnd(&f->seed) % f->nr] : NULL;
+
+	switch (rnd(&f->seed) % 8) {
+	case 0:
+	case 1:
+		return good;
+	case 2:
+		return odd[rnd(&f->seed) % ARRAY_SIZE(odd)];
+	case 3:
+		return rnd(&f->seed);
+	case 4:
+		return good + (rnd(&f->seed) % 3) - 1;
+	case 5:
+		return x ? x->start : good;
+	case 6:
+		return x ? x->end + 1 : good;
+	default:
+		return rnd(&f->seed) % (1ULL << 32) & ~0xfffULL;
+	}
+}
+
+static uint32_t fuzz_size(struct fuzz *f, uint32_t good)
+{
+	switch (rnd(&f->seed) % 6) {
+	case 0:
+		return 0;
+	case 1:
+		return good - 1 - rnd(&f->seed) % 8;
+	case 2:
+		return good + 8;
+	case 3:
+		return rnd(&f->seed);
+	default:
+		return good;
+	}
+}
+
+/*
+ * A struct of @size bytes (at most a page) at the end of the buffer, so that
+ * a kernel reading or writing past what it was told hits the guard page.
+ */
+static void *fuzz_arg(struct fuzz *f, size_t size)
+{
+	uint8_t *p = f->buf + BUF_PAGES * f->page - size;
+
+	memset(p, 0, size);
+	if (!(rnd(&f->seed) % 16))	/* garbage past the struct, sometimes */
+		p -= 8;
+	return p;
+}
+
+static bool clean_errno(int err)
+{
+	static const int ok[] = {
+		EINVAL, EFAULT, ENOMEM, EEXIST, ENOENT, EPERM, EBUSY, ENOSPC, E2BIG,
+		EOVERFLOW, ERANGE, EADDRINUSE, EOPNOTSUPP, ENOTTY, EMSGSIZE,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++)
+		if (err == ok[i])
+			return true;
+	return false;
+}
+
+static void fuzz_type1(struct fuzz *f, struct stress_stats *st, unsigned int op)
+{
+	struct vfio_iommu_type1_dma_map *map;
+	struct vfio_iommu_type1_dma_unmap *unmap;
+	struct vfio_iommu_type1_info *info;
+	uint64_t iova, size;
+	unsigned long req;
+	void *arg;
+	int ret;
+
+	switch (op) {
+	case 0:
+		arg = fuzz_arg(f, sizeof(*map));
+		map = arg;
+		map->argsz = fuzz_size(f, sizeof(*map));
+		map->flags = fuzz_u64(f, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+		map->vaddr = fuzz_u64(f, (uintptr_t)f->buf);
+		iova = fuzz_u64(f, 0x100000);
+		size = fuzz_u64(f, f->page);
+		map->iova = iova;
+		map->size = size;
+		req = VFIO_IOMMU_MAP_DMA;
+		break;
+	case 1:
+		arg = fuzz_arg(f, sizeof(*unmap));
+		unmap = arg;
+		unmap->argsz = fuzz_size(f, sizeof(*unmap));
+		unmap->flags = rnd(&f->seed) % 4 ? 0 : fuzz_u64(f, VFIO_DMA_UNMAP_FLAG_ALL);
+		unmap->iova = fuzz_u64(f, 0x100000);
+		unmap->size = fuzz_u64(f, f->page);
+		req = VFIO_IOMMU_UNMAP_DMA;
+		break;
+	default:
+		arg = fuzz_arg(f, f->page);
+		info = arg;
+		info->argsz = rnd(&f->seed) % 2 ? fuzz_size(f, sizeof(*info)) :
+						  rnd(&f->seed) % (2 * f->page);
+		info->flags = fuzz_u64(f, 0);
+		req = VFIO_IOMMU_GET_INFO;
+		break;
+	}
+	ret = ioctl(f->container, req, arg) ? -errno : 0;
+	bump(&st->calls);
+	if (ret && !clean_errno(-ret))
+		problem(&st->unexpected, "fuzz: type1 op %u: errno %d (%s)", op, -ret,
+			strerror(-ret));
+	if (!ret && op == 0) {
+		check_mapped(st, f->group_h, "fuzzed VFIO_IOMMU_MAP_DMA", iova, size);
+		resv_type1_unmap(f->container, iova, size);
+	}
+}
+
+static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int op)
+{
+	struct iommu_ioas_iova_ranges *ranges;
+	struct iommu_ioas_allow_iovas *allow;
+	struct iommu_ioas_unmap *unmap;
+	struct iommu_ioas_map *map;
+	unsigned long req;
+	void *arg;
+	int ret;
+
+	switch (op) {
+	case 0:
+		arg = fuzz_arg(f, sizeof(*map));
+		map = arg;
+		map->size = fuzz_size(f, sizeof(*map));
+		map->flags = fuzz_u64(f, IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+					 IOMMU_IOAS_MAP_WRITEABLE);
+		map->ioas_id = rnd(&f->seed) % 8 ? f->ioas.id : rnd(&f->seed);
+		map->user_va = fuzz_u64(f, (uintptr_t)f->buf);
+		map->length = fuzz_u64(f, f->page);
+		map->iova = fuzz_u64(f, 0x100000);
+		req = IOMMU_IOAS_MAP;
+		break;
+	case 1:
+		arg = fuzz_arg(f, sizeof(*unmap));
+		unmap = arg;
+		unmap->size = fuzz_size(f, sizeof(*unmap));
+		unmap->ioas_id = rnd(&f->seed) % 8 ? f->ioas.id : rnd(&f->seed);
+		unmap->iova = fuzz_u64(f, 0x100000);
+		unmap->length = fuzz_u64(f, f->page);
+		req = IOMMU_IOAS_UNMAP;
+		break;
+	case 2:
+		arg = fuzz_arg(f, sizeof(*ranges));
+		ranges = arg;
+		ranges->size = fuzz_size(f, sizeof(*ranges));
+		ranges->ioas_id = rnd(&f->seed) % 8 ? f->ioas.id : rnd(&f->seed);
+		ranges->num_iovas = rnd(&f->seed) % 64;
+		ranges->allowed_iovas = fuzz_u64(f, (uintptr_t)f->buf);
+		req = IOMMU_IOAS_IOVA_RANGES;
+		break;
+	default:
+		arg = fuzz_arg(f, sizeof(*allow));
+		allow = arg;
+		allow->size = fuzz_size(f, sizeof(*allow));
+		allow->ioas_id = f->ioas.id;
+		/* Mostly "allow everything" again, so that maps keep succeeding. */
+		allow->num_iovas = rnd(&f->seed) % 4 ? 0 : rnd(&f->seed) % 8;
+		for (unsigned int i = 0; i < 16; i++)
+			((uint64_t *)f->buf)[i] = fuzz_u64(f, i * 0x10000000ULL);
+		allow->allowed_iovas = fuzz_u64(f, (uintptr_t)f->buf);
+		req = IOMMU_IOAS_ALLOW_IOVAS;
+		break;
+	}
+	ret = ioctl(f->ioas.iommufd, req, arg) ? -errno : 0;
+	bump(&st->calls);
+	if (ret && !clean_errno(-ret))
+		problem(&st->unexpected, "fuzz: iommufd op %u: errno %d (%s)", op, -ret,
+			strerror(-ret));
+	if (!ret && op == 0) {
+		map = arg;
+		check_mapped(st, f->group_k, "fuzzed IOMMU_IOAS_MAP", map->iova, map->length);
+		resv_ioas_unmap(&f->ioas, map->iova, map->length);
+	}
+}
+
+static int drop_root(void)
+{
+	struct rlimit lim = { 8 << 20, 8 << 20 };
+
+	if (setrlimit(RLIMIT_MEMLOCK, &lim) || setgroups(0, NULL) ||
+	    setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return -errno;
+	return 0;
+}
+
+TEST_F_TIMEOUT(stress, fuzz, 3600)
+{
+	struct stress_stats *st = self->st;
+	unsigned int seed = env_uint("RESV_FUZZ_SEED", 1);
+	unsigned int calls = env_uint("RESV_FUZZ_CALLS", 20000), i;
+	double until = now() + self->seconds;
+	struct resv_be be = { .iommufd = true };
+	struct fuzz f = { .seed = seed * 0x9e3779b97f4a7c15ULL + 1 };
+	int gfd = -1;
+
+	printf("# fuzz: seed %u (RESV_FUZZ_SEED=%u replays it)\n", seed, seed);
+	f.page = sysconf(_SC_PAGESIZE);
+	f.buf = mmap(NULL, (BUF_PAGES + 1) * f.page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f.buf);
+	ASSERT_EQ(0, mprotect(f.buf + BUF_PAGES * f.page, f.page, PROT_NONE));
+	f.group_h = self->group_h;
+	f.group_k = self->group_k;
+	f.container = resv_type1_container(self->group_h, &gfd);
+	ASSERT_LE(0, f.container);
+	ASSERT_EQ(0, resv_ioas_attach(self->k, &f.ioas));
+	/* Edges for both groups' ranges; both are read again after each map. */
+	f.nr = resv_read_group(self->group_h, f.r, RESV_MAX);
+	ASSERT_LT(0, f.nr);
+	ASSERT_EQ(0, drop_root());
+
+	for (i = 0; i < calls && now() < until; i++) {
+		unsigned int op = rnd(&f.seed) % 7;
+
+		if (op < 3)
+			fuzz_type1(&f, st, op);
+		else
+			fuzz_iommufd(&f, st, op - 3);
+	}
+
+	/* Clean up through the same files, then compare with sysfs. */
+	{
+		struct vfio_iommu_type1_dma_unmap all = {
+			.argsz = sizeof(all), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
+		};
+		struct iommu_ioas_allow_iovas allow = {
+			.size = sizeof(allow), .ioas_id = f.ioas.id,
+		};
+
+		EXPECT_EQ(0, ioctl(f.container, VFIO_IOMMU_UNMAP_DMA, &all));
+		EXPECT_EQ(0, ioctl(f.ioas.iommufd, IOMMU_IOAS_ALLOW_IOVAS, &allow));
+		EXPECT_EQ(0, resv_ioas_unmap(&f.ioas, 0, UINT64_MAX));
+	}
+	be.ioas = f.ioas;
+	if (!ranges_agree(&be, self->group_k))
+		problem(&st->mismatches,
+			"fuzz: the IOAS's usable ranges are not the complement of sysfs");
+	be.iommufd = false;
+	be.container = f.container;
+	be.gfd = gfd;
+	if (!ranges_agree(&be, self->group_h))
+		problem(&st->mismatches,
+			"fuzz: the container's usable ranges are not the complement of sysfs");
+	resv_be_close(&be);
+	resv_ioas_close(&f.ioas);
+
+	printf("# fuzz: seed %u: %lu calls; violations %lu, unexpected errors %lu,\n",
+	       seed, st->calls, st->violations, st->unexpected);
+	printf("# fuzz: range mismatches %lu\n", st->mismatches);
+	EXPECT_EQ(0, st->violations);
+	EXPECT_EQ(0, st->unexpected);
+	EXPECT_EQ(0, st->mismatches);
+	EXPECT_LT(0, st->calls);
+}
+
+TEST_HARNESS_MAIN
