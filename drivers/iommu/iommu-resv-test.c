@@ -490,6 +490,31 @@ static int iommu_resv_test_init(struct kunit *test)
 	return 0;
 }
 
+/* A snapshot keeps its members' names after the group lets them go. */
+static void snapshot_keeps_member_names(struct kunit *test)
+{
+	static const char want[] = "0000:00:01.0";
+	struct iommu_resv_snapshot snap;
+	struct iommu_resv_region *r;
+	LIST_HEAD(list);
+	char *name;
+
+	name = kstrdup(want, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	r = iommu_alloc_resv_region(0x1000, 0x1000, 0, IOMMU_RESV_RESERVED, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	list_add_tail(&r->list, &list);
+
+	iommu_resv_snapshot_init(&snap);
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, name, &list));
+	memset(name, 'x', sizeof(want) - 1);
+	kfree(name);
+	KUNIT_ASSERT_EQ(test, snap.nr, 1);
+	KUNIT_EXPECT_STREQ(test, snap.entries[0].dev_name, want);
+	KUNIT_EXPECT_TRUE(test, snap.entries[0].holds_member);
+	iommu_resv_snapshot_free(&snap);
+}
+
 static struct kunit_case iommu_resv_test_cases[] = {
 	KUNIT_CASE(merge_same_type),
 	KUNIT_CASE(merge_types_stay_apart),
@@ -498,6 +523,7 @@ static struct kunit_case iommu_resv_test_cases[] = {
 	KUNIT_CASE(detail_lines),
 	KUNIT_CASE(fail_each_allocation),
 	KUNIT_CASE(provider_failure_is_not_hidden),
+	KUNIT_CASE(snapshot_keeps_member_names),
 	KUNIT_CASE_SLOW(merge_thousands),
 	{}
 };

@@ -16,9 +16,11 @@
  * This is the list the insertion sort used since v4.11 produced, so the file
  * reads the same as before for the same regions.
  */
+#include <linux/device.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/string.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
@@ -46,6 +48,13 @@ void iommu_resv_snapshot_free(struct iommu_resv_snapshot *snap)
 
 	for (i = 0; i < snap->nr; i++)
 		iommu_resv_region_free(snap->entries[i].dev, snap->entries[i].region);
+	/* Only now: the regions' free callbacks are given their devices. */
+	for (i = 0; i < snap->nr; i++) {
+		if (!snap->entries[i].holds_member)
+			continue;
+		kfree_const(snap->entries[i].dev_name);
+		put_device(snap->entries[i].dev);
+	}
 	kvfree(snap->entries);
 	iommu_resv_snapshot_init(snap);
 }
@@ -73,11 +82,13 @@ iommu_resv_alloc_span(const struct iommu_resv_region *region)
  * iommu_resv_snapshot_add - add the regions reported for one member device
  * @snap: the snapshot
  * @dev: the member device
- * @dev_name: its name in the group's "devices" directory; must outlive @snap
+ * @dev_name: its name in the group's "devices" directory
  * @regions: its regions, from iommu_get_resv_regions()
  *
  * The regions move into the snapshot; on failure they are freed. Either way
- * @regions is empty on return.
+ * @regions is empty on return. The snapshot takes a reference on @dev and a
+ * copy of @dev_name, so it may outlive the device's membership (a reader may
+ * hold it while the device is hot-removed).
  *
  * Return: 0, or -ENOMEM.
  */
@@ -86,7 +97,11 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 			    struct list_head *regions)
 {
 	struct iommu_resv_region *region, *next;
-	unsigned int n = list_count_nodes(regions);
+	unsigned int n = list_count_nodes(regions), first = snap->nr;
+	const char *name;
+
+	if (!n)
+		return 0;
 
 	if (snap->nr + n > snap->size) {
 		unsigned int size = max(snap->nr + n, 2 * snap->size);
@@ -100,14 +115,21 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 		snap->entries = entries;
 		snap->size = size;
 	}
+	name = kstrdup_const(dev_name, GFP_KERNEL);
+	if (!name) {
+		iommu_put_resv_regions(dev, regions);
+		return -ENOMEM;
+	}
 	list_for_each_entry_safe(region, next, regions, list) {
 		list_del_init(&region->list);
 		snap->entries[snap->nr++] = (struct iommu_resv_entry) {
 			.region = region,
 			.dev = dev,
-			.dev_name = dev_name,
+			.dev_name = name,
 		};
 	}
+	snap->entries[first].holds_member = true;
+	get_device(dev);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_add);

@@ -17,11 +17,15 @@ struct seq_file;
  * @region: the region as its provider reported it, owner included
  * @dev: the member device it was reported for
  * @dev_name: the member's name in the group's "devices" directory
+ * @holds_member: this entry holds the snapshot's reference on @dev and its
+ *		  copy of @dev_name (one entry per member does), so that both
+ *		  stay valid while the snapshot lives, whatever leaves the group
  */
 struct iommu_resv_entry {
 	struct iommu_resv_region *region;
 	struct device *dev;
 	const char *dev_name;
+	bool holds_member;
 };
 
 /**
