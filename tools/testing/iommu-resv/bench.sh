@@ -7,8 +7,9 @@
 # x86_64 plus two groups of 8 and 64 devices behind PCIe-to-PCI bridges), runs
 # guest/resv-bench in each boot, and prints per row the median and spread
 # (min-max) of each kernel's per-boot medians and the ratio patched/unpatched.
-# Writes OUT/bench/results.txt (the table), results.tsv (every sample) and
-# results.svg (bench-plot.py: the ratios as bars).
+# Writes OUT/bench/results-ARCH.txt (the table), results-ARCH.tsv (every
+# sample) and results-ARCH.svg (bench-plot.py: the ratios as bars), so that
+# a run for one arch keeps the other's.
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 top=$(realpath "$here/../../..")
@@ -56,7 +57,7 @@ if [ "$arch" = x86_64 ]; then
 	done
 fi
 
-samples=$bdir/results.tsv
+samples=$bdir/results-$arch.tsv
 printf 'trial\tkernel\trow\tns\n' > "$samples"
 for t in $(seq 1 "$trials"); do
 	order="patched base"
@@ -73,7 +74,7 @@ for t in $(seq 1 "$trials"); do
 	done
 done
 
-python3 - "$samples" "$arch" "$trials" <<'EOF' | tee "$bdir/results.txt"
+python3 - "$samples" "$arch" "$trials" <<'EOF' | tee "$bdir/results-$arch.txt"
 import csv, statistics, sys
 path, arch, trials = sys.argv[1:]
 rows, order = {}, []
@@ -108,5 +109,5 @@ if one:
         if v and base:
             print(f"  {name:<{w}}  x{statistics.median(v) / statistics.median(base):.3f}")
 EOF
-"$here/bench-plot.py" "$samples" "$arch" "$bdir/results.svg" || die "plotting failed"
-echo "bench: results in $bdir/results.txt, the plot in results.svg, samples in $samples"
+"$here/bench-plot.py" "$samples" "$arch" "$bdir/results-$arch.svg" || die "plotting failed"
+echo "bench: results in $bdir/results-$arch.txt, the plot in results-$arch.svg, samples in $samples"

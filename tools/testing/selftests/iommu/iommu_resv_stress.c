@@ -255,11 +255,6 @@ static void check_attached(struct stress_stats *st, struct resv_be *be, int grou
  */
 static void attacher(struct stress_stats *st, int group, const char *bdf, double until)
 {
-	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct iommu_destroy destroy = { .size = sizeof(destroy) };
 	double half = now() + (until - now()) / 2;
 	struct resv_be be = { .iommufd = false };
 	int ret;
@@ -276,31 +271,27 @@ static void attacher(struct stress_stats *st, int group, const char *bdf, double
 	}
 
 	be.iommufd = true;
-	be.ioas.iommufd = open("/dev/iommu", O_RDWR);
-	be.ioas.dev = resv_vfio_cdev_open(bdf);
-	bind.iommufd = be.ioas.iommufd;
-	if (be.ioas.iommufd < 0 || be.ioas.dev < 0 ||
-	    ioctl(be.ioas.dev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
-		problem(&st->unexpected, "binding %s to an iommufd: %s", bdf, strerror(errno));
+	ret = resv_ioas_bind(bdf, &be.ioas);
+	if (ret) {
+		problem(&st->unexpected, "binding %s to an iommufd: %s", bdf, strerror(-ret));
 		return;
 	}
 	while (now() < until) {
-		if (ioctl(be.ioas.iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
-			problem(&st->unexpected, "IOMMU_IOAS_ALLOC: %s", strerror(errno));
+		ret = resv_ioas_alloc(&be.ioas);
+		if (ret) {
+			problem(&st->unexpected, "IOMMU_IOAS_ALLOC: %s", strerror(-ret));
 			break;
 		}
-		be.ioas.id = alloc.out_ioas_id;
-		at.pt_id = be.ioas.id;
-		if (ioctl(be.ioas.dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+		ret = resv_cdev_attach(be.ioas.dev, be.ioas.id);
+		if (ret) {
 			problem(&st->unexpected, "attaching %s to an IOAS: %s", bdf,
-				strerror(errno));
+				strerror(-ret));
 			break;
 		}
 		check_attached(st, &be, group);
-		destroy.id = be.ioas.id;
-		if (ioctl(be.ioas.dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach) ||
-		    ioctl(be.ioas.iommufd, IOMMU_DESTROY, &destroy)) {
-			problem(&st->unexpected, "detaching %s: %s", bdf, strerror(errno));
+		ret = resv_ioas_free(&be.ioas, true);
+		if (ret) {
+			problem(&st->unexpected, "detaching %s: %s", bdf, strerror(-ret));
 			break;
 		}
 	}
