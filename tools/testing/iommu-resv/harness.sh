@@ -327,16 +327,33 @@ cmd_build() {
 	done
 }
 
-cmd_check() {
+# The start of a counted run (check, stress): empty results and phases, then
+# deps and the tree; a failure is recorded.
+start_counted_run() {
 	: > "$results"
 	: > "$phases"
 	mkdir -p "$logdir"
 	if ! phase deps deps; then
-		record_fail deps "installing dependencies failed"; summary; return 1
+		record_fail deps "installing dependencies failed"; return 1
 	fi
 	if ! phase "assemble tree" tree; then
-		record_fail assemble "the series does not assemble"; summary; return 1
+		record_fail assemble "the series does not assemble"; return 1
 	fi
+}
+
+# ARCH WHAT: build ARCH's kernel (WHAT names it: patched, base, debug) and its
+# tests for a counted run; a failure is recorded.
+build_for_tests() {
+	if ! phase "build $2 kernel $1" kernel "$1"; then
+		record_fail "$1/build" "$2 kernel build failed"; return 1
+	fi
+	if ! phase "build userspace $1" userspace "$1"; then
+		record_fail "$1/userspace" "test build failed"; return 1
+	fi
+}
+
+cmd_check() {
+	start_counted_run || { summary; return 1; }
 	phase "host selftests" host_selftests
 	if [ -z "$quick" ]; then
 		[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
@@ -346,12 +363,7 @@ cmd_check() {
 	fi
 	local a fw
 	for a in $arches; do
-		if ! phase "build $variant kernel $a" kernel "$a"; then
-			record_fail "$a/build" "kernel build failed"; continue
-		fi
-		if ! phase "build userspace $a" userspace "$a"; then
-			record_fail "$a/userspace" "test build failed"; continue
-		fi
+		build_for_tests "$a" "$variant" || continue
 		for fw in $(firmwares_for "$a"); do
 			phase "boot + tests $a$(fw_suffix "$fw")" boot_tests "$a" "$variant" "$results" "$fw"
 		done
@@ -412,18 +424,9 @@ cmd_stress() {
 	# Two budgets of stress, then fail_nth and boot under KASAN: generous.
 	: "${BOOT_TIMEOUT_STRESS:=$((2 * secs + 2400))}"
 	BOOT_TIMEOUT=$BOOT_TIMEOUT_STRESS
-	: > "$results"
-	: > "$phases"
-	mkdir -p "$logdir"
-	phase deps deps || { record_fail deps "installing dependencies failed"; summary; return 1; }
-	phase "assemble tree" tree || { record_fail assemble "the series does not assemble"; summary; return 1; }
+	start_counted_run || { summary; return 1; }
 	for a in $arches; do
-		if ! phase "build debug kernel $a" kernel "$a"; then
-			record_fail "$a/build" "debug kernel build failed"; continue
-		fi
-		if ! phase "build userspace $a" userspace "$a"; then
-			record_fail "$a/userspace" "test build failed"; continue
-		fi
+		build_for_tests "$a" debug || continue
 		for fw in $(firmwares_for "$a"); do
 			phase "stress $a$(fw_suffix "$fw"), ${secs} s, seed $seed" \
 				boot_tests "$a" "$variant" "$results" "$fw"
