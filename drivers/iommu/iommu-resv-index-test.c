@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for the index of enforced reserved regions: a group with one
- * device behind a fake IOMMU provider, whose regions the tests state.
+ * device (two in some cases) behind a fake IOMMU provider, whose regions the
+ * tests state, and the generation that tells the index's users to gather
+ * again.
  */
 #include <kunit/device.h>
 #include <kunit/static_stub.h>
@@ -225,11 +227,96 @@ static void index_and_merged_list_agree(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&list));
 }
 
+/* A second member of the test's group, behind the same fake provider. */
+static struct device *add_member(struct kunit *test, struct index_test *t)
+{
+	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
+	struct device *dev = kunit_device_register(test, "iommu-resv-index-fake2");
+
+	KUNIT_ASSERT_NOT_NULL(test, param);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	param->iommu_dev = t->dev->iommu->iommu_dev;
+	dev->iommu = param;
+	KUNIT_ASSERT_EQ(test, iommu_group_add_device(t->group, dev), 0);
+	return dev;
+}
+
+static void remove_member(struct device *dev)
+{
+	dev->iommu = NULL;
+	iommu_group_remove_device(dev);
+}
+
+/* A device's own regions, and only them, tagged and attributed to it. */
+static void index_adds_one_device(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct device *dev2 = add_member(test, t);
+	struct interval_tree_node *node;
+	struct iommu_resv_index idx;
+
+	iommu_resv_index_init(&idx);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	for (node = interval_tree_iter_first(&idx.tree, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		const struct iommu_resv_index_node *n =
+			container_of(node, struct iommu_resv_index_node, node);
+
+		KUNIT_EXPECT_PTR_EQ(test, n->dev, (const struct device *)dev2);
+		KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)dev2);
+		KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(dev2));
+		KUNIT_EXPECT_EQ(test, n->group_id, iommu_group_id(t->group));
+	}
+	/* The group's gathering has both members' */
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 6);
+	iommu_resv_index_destroy(&idx);
+
+	/* Fails closed, as a group does */
+	fake_fail_at = 1;
+	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, count(&idx), 0);
+	fake_fail_at = -1;
+	remove_member(dev2);
+}
+
+/* The generation moves with every change to a group's members or regions. */
+static void generation_moves_on_every_change(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct iommu_group *other = iommu_group_alloc();
+	unsigned long gen = iommu_group_resv_generation(t->group), now;
+	struct device *dev2;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
+	KUNIT_EXPECT_EQ(test, iommu_group_resv_generation(t->group), gen);
+
+	dev2 = add_member(test, t);
+	now = iommu_group_resv_generation(t->group);
+	KUNIT_EXPECT_NE(test, now, gen);
+	gen = now;
+	remove_member(dev2);
+	now = iommu_group_resv_generation(t->group);
+	KUNIT_EXPECT_NE(test, now, gen);
+	gen = now;
+
+	/* Another group's change is not this group's */
+	iommu_resv_regions_changed(other);
+	KUNIT_EXPECT_EQ(test, iommu_group_resv_generation(t->group), gen);
+	/* A change nobody could name is every group's */
+	iommu_resv_regions_changed(NULL);
+	KUNIT_EXPECT_NE(test, iommu_group_resv_generation(t->group), gen);
+	iommu_group_put(other);
+}
+
 static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_finds_what_the_group_reports),
 	KUNIT_CASE(index_removes_by_tag_and_moves),
 	KUNIT_CASE(index_fails_closed),
 	KUNIT_CASE(index_and_merged_list_agree),
+	KUNIT_CASE(index_adds_one_device),
+	KUNIT_CASE(generation_moves_on_every_change),
 	{}
 };
 

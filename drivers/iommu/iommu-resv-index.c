@@ -60,13 +60,14 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 	size_t owner_len = strlen(r->owner ?: "-") + 1;
 	struct iommu_resv_index_node *n;
 
-	/* One allocation: the names follow the node. */
-	n = kzalloc(sizeof(*n) + dev_len + owner_len, GFP_KERNEL);
+	/* One allocation, charged to the user it enforces for: names follow. */
+	n = kzalloc(sizeof(*n) + dev_len + owner_len, GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return NULL;
 	n->node.start = r->start;
 	n->node.last = iommu_resv_end(r);
 	n->tag = tag;
+	n->dev = e->dev;
 	n->group_id = group_id;
 	n->type = r->type;
 	n->type_name = iommu_resv_type_name(r);
@@ -78,23 +79,19 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 	return n;
 }
 
-static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
-		     const void *tag, struct list_head *merged)
+/* Index a snapshot's regions under @tag (and list them merged); frees @snap */
+static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot *snap,
+			int group_id, const void *tag, struct list_head *merged)
 {
-	struct iommu_resv_snapshot snap;
 	unsigned int i;
-	int ret;
+	int ret = 0;
 
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_group_resv_snapshot(group, &snap);
-	if (ret)
-		return ret;
-	for (i = 0; i < snap.nr; i++) {
+	for (i = 0; i < snap->nr; i++) {
 		struct iommu_resv_index_node *n;
 
-		if (snap.entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if (snap->entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
-		n = new_node(&snap.entries[i], tag, iommu_group_id(group));
+		n = new_node(&snap->entries[i], tag, group_id);
 		if (!n) {
 			ret = -ENOMEM;
 			break;
@@ -102,11 +99,24 @@ static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
 		interval_tree_insert(&n->node, &idx->tree);
 	}
 	if (!ret && merged)
-		ret = iommu_resv_snapshot_merge(&snap, merged);
+		ret = iommu_resv_snapshot_merge(snap, merged);
 	if (ret)
 		remove_nodes(idx, tag);
-	iommu_resv_snapshot_free(&snap);
+	iommu_resv_snapshot_free(snap);
 	return ret;
+}
+
+static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
+		     const void *tag, struct list_head *merged)
+{
+	struct iommu_resv_snapshot snap;
+	int ret;
+
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_group_resv_snapshot(group, &snap);
+	if (ret)
+		return ret;
+	return add_snapshot(idx, &snap, iommu_group_id(group), tag, merged);
 }
 
 /**
@@ -155,9 +165,47 @@ int iommu_resv_index_add_group_merged(struct iommu_resv_index *idx,
 EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
 
 /**
+ * iommu_resv_index_add_device - index the reserved regions of one device
+ * @idx: the index
+ * @dev: the device; its regions are gathered as its group's sysfs files
+ *	 gather them for it (its lines of reserved_regions_detail)
+ * @tag: as for iommu_resv_index_add_group()
+ *
+ * For a user that enforces per device rather than per group (iommufd): a
+ * region of a member only matters for that member's own DMA. Every region
+ * but IOMMU_RESV_DIRECT_RELAXABLE ones is indexed.
+ *
+ * Context: Process context; takes the group's mutex.
+ * Return: 0, or a negative errno (-ENODEV if @dev is not, or no longer, a
+ * member of a group with an IOMMU; the provider's failure; -ENOMEM), in which
+ * case nothing is added.
+ */
+int iommu_resv_index_add_device(struct iommu_resv_index *idx, struct device *dev,
+				const void *tag)
+{
+	struct iommu_resv_snapshot snap;
+	struct iommu_group *group;
+	int ret, group_id;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return -ENODEV;
+	group_id = iommu_group_id(group);
+	iommu_group_put(group);
+
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_device_resv_snapshot(dev, &snap);
+	if (ret)
+		return ret;
+	return add_snapshot(idx, &snap, group_id, tag, NULL);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_add_device);
+
+/**
  * iommu_resv_index_remove - drop the regions added with one tag
  * @idx: the index
- * @tag: the tag given to iommu_resv_index_add_group(), not NULL
+ * @tag: the tag given to iommu_resv_index_add_group() or
+ *	 iommu_resv_index_add_device(), not NULL
  */
 void iommu_resv_index_remove(struct iommu_resv_index *idx, const void *tag)
 {

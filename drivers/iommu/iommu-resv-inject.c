@@ -6,14 +6,18 @@
  * benchmarks need groups with hundreds or thousands, reported through the
  * normal path so that sysfs, VFIO and iommufd all see them. Writing
  *
- *   <device> <count> [<base> [<stride> [<size>]]]
+ *   <device> <count> [<base> [<stride> [<size> [quiet]]]]
  *
  * to /sys/kernel/debug/iommu/resv_inject makes iommu_get_resv_regions()
  * append <count> IOMMU_RESV_RESERVED regions of <size> bytes, <stride> bytes
  * apart from <base>, to the regions of the device named <device> (its
  * dev_name()), owned by "firmware debugfs/resv_inject". A count of 0 removes
  * the injection. Reading the file lists the injections. Numbers may be given
- * in hex with a 0x prefix. Takes effect at the next gathering.
+ * in hex with a 0x prefix. Takes effect at the next gathering; users of
+ * gathered regions are told to gather again (iommu_resv_regions_changed()),
+ * unless "quiet" is given: then only a later change that moves the group's
+ * region generation (a PCI resource change, a member added or removed) makes
+ * them see it, which is how a test isolates those changes.
  */
 #include <linux/debugfs.h>
 #include <linux/device.h>
@@ -91,9 +95,9 @@ static int resv_inject_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int resv_inject_parse(char *buf, struct resv_inject *inj)
+static int resv_inject_parse(char *buf, struct resv_inject *inj, bool *quiet)
 {
-	char *field[5] = {};
+	char *field[6] = {};
 	u64 val[4] = { 0, RESV_INJECT_BASE, 0x200000, 0x1000 };
 	unsigned int i, n = 0;
 	char *p = strim(buf);
@@ -101,7 +105,10 @@ static int resv_inject_parse(char *buf, struct resv_inject *inj)
 
 	while (p && *p && n < ARRAY_SIZE(field))
 		field[n++] = strsep(&p, " \t");
-	if (n < 2 || (p && *p) || strlen(field[0]) >= sizeof(inj->name))
+	*quiet = n == 6 && !strcmp(field[5], "quiet");
+	if (*quiet)
+		n--;
+	if (n < 2 || n > 5 || (p && *p) || strlen(field[0]) >= sizeof(inj->name))
 		return -EINVAL;
 	for (i = 1; i < n; i++)
 		if (kstrtou64(field[i], 0, &val[i - 1]))
@@ -125,6 +132,7 @@ static ssize_t resv_inject_write(struct file *file, const char __user *ubuf,
 				 size_t len, loff_t *ppos)
 {
 	struct resv_inject *inj, *old, *tmp;
+	bool quiet;
 	char *buf;
 	int ret;
 
@@ -138,7 +146,7 @@ static ssize_t resv_inject_write(struct file *file, const char __user *ubuf,
 		kfree(buf);
 		return -ENOMEM;
 	}
-	ret = resv_inject_parse(buf, inj);
+	ret = resv_inject_parse(buf, inj, &quiet);
 	kfree(buf);
 	if (ret) {
 		kfree(inj);
@@ -157,6 +165,9 @@ static ssize_t resv_inject_write(struct file *file, const char __user *ubuf,
 	else
 		kfree(inj);
 	mutex_unlock(&resv_inject_lock);
+	/* Users of gathered regions gather again (the device may not exist yet) */
+	if (!quiet)
+		iommu_resv_regions_changed(NULL);
 	return len;
 }
 

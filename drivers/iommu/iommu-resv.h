@@ -81,5 +81,6 @@ const char *iommu_resv_type_name(const struct iommu_resv_region *region);
 /* In iommu.c, which owns struct iommu_group. */
 int iommu_group_resv_snapshot(struct iommu_group *group,
 			      struct iommu_resv_snapshot *snap);
+int iommu_device_resv_snapshot(struct device *dev, struct iommu_resv_snapshot *snap);
 
 #endif /* __LINUX_IOMMU_RESV_H */

@@ -6,6 +6,8 @@
  *
  * Reads /sys/kernel/iommu_groups/<N>/reserved_regions_detail where the kernel
  * has it (owners included), reserved_regions otherwise (owners unknown).
+ * The ranges to check are given, or read from a running QEMU's guest memory
+ * map through its QMP socket (or from saved "info mtree -f" output).
  * See Documentation/userspace-api/iommu-reserved-regions.rst.
  */
 #include <ctype.h>
@@ -19,10 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 
 #define EXIT_CONFLICT	1
 #define EXIT_ERROR	2
 #define NAME_LEN	256		/* a sysfs name and its NUL */
+#define QMP_TIMEOUT	30		/* seconds QEMU has to answer */
+#define QMP_MTREE \
+	"{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info mtree -f\"}}\n"
 
 struct region {
 	unsigned long long start, end;	/* end inclusive */
@@ -41,6 +49,7 @@ struct group {
 
 struct range {
 	unsigned long long start, end;
+	bool soft;			/* a conflict does not make QEMU fail */
 };
 
 static const char *sysfs = "/sys";
@@ -377,6 +386,7 @@ static int parse_ranges(const char *arg, struct range **out)
 		if (r.start > r.end)
 			fail("reversed range 0x%llx-0x%llx: START must not exceed END",
 			     r.start, r.end);
+		r.soft = false;
 		*out = xrealloc(*out, n + 1, sizeof(**out));
 		(*out)[n++] = r;
 	}
@@ -401,10 +411,245 @@ static bool enforced(const struct region *r)
 	return strcmp(r->type, "direct-relaxable");
 }
 
-static int cmd_check(int group, const char *ranges)
+/*
+ * The guest memory map of a running QEMU, as "info mtree -f" prints it
+ * (QEMU 7.2; HMP text is not a stable interface): in the flat view of
+ * address space "memory", the ram, rom and ram-device ("ramd") sections,
+ * which are what QEMU's VFIO listener maps, each shrunk to whole host pages
+ * as QEMU does (a section smaller than a page is not mapped). QEMU goes on
+ * when the map of a ram-device section (another device's BAR) fails: those
+ * are marked soft.
+ */
+static int parse_mtree(FILE *f, const char *what, struct range **out)
 {
-	struct range *rg;
-	int nr = parse_ranges(ranges, &rg), i, k, conflicts = 0;
+	unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+	bool in_view = false, is_memory = false, found = false;
+	char *line = NULL;
+	size_t size = 0;
+	int n = 0, i;
+
+	*out = NULL;
+	while (getline(&line, &size, f) >= 0) {
+		char type[32], name[256];
+		unsigned long long start, end;
+		int prio;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!strncmp(line, "FlatView #", 10)) {
+			in_view = true;
+			is_memory = false;
+			continue;
+		}
+		if (!in_view)
+			continue;
+		if (!strncmp(line, " AS \"memory\",", 13)) {
+			is_memory = true;
+			found = true;
+			continue;
+		}
+		if (!is_memory || strncmp(line, "  ", 2) || !strcmp(line, "  No rendered FlatView"))
+			continue;
+		if (sscanf(line, " %llx-%llx (prio %d, %31[^)]): %255s", &start, &end, &prio,
+			   type, name) != 5 || start > end)
+			fail("%s: unexpected line in the flat view of \"memory\": %s", what, line);
+		type[strcspn(type, " ")] = '\0';
+		if (strcmp(type, "ram") && strcmp(type, "rom") && strcmp(type, "ramd"))
+			continue;
+		start = (start + page - 1) & ~(page - 1);
+		end = ((end + 1) & ~(page - 1)) - 1;
+		if (end == ULLONG_MAX || start > end)
+			continue;
+		*out = xrealloc(*out, n + 1, sizeof(**out));
+		(*out)[n].start = start;
+		(*out)[n].end = end;
+		(*out)[n++].soft = !strcmp(type, "ramd");
+	}
+	if (ferror(f))
+		fail("cannot read %s: %s", what, strerror(errno));
+	free(line);
+	if (!found)
+		fail("%s: no flat view of address space \"memory\" (want QEMU's \"info mtree -f\")",
+		     what);
+	if (!n)
+		fail("%s: no ram or rom section in the flat view of address space \"memory\"",
+		     what);
+	qsort(*out, n, sizeof(**out), cmp_range);
+	for (i = 1; i < n; i++)
+		if ((*out)[i].start <= (*out)[i - 1].end)
+			fail("%s: sections 0x%llx-0x%llx and 0x%llx-0x%llx overlap", what,
+			     (*out)[i - 1].start, (*out)[i - 1].end,
+			     (*out)[i].start, (*out)[i].end);
+	return n;
+}
+
+static int read_mtree_file(const char *path, struct range **out)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	int n;
+
+	if (!f)
+		fail("cannot read %s: %s", path, strerror(errno));
+	n = parse_mtree(f, strcmp(path, "-") ? path : "standard input", out);
+	if (f != stdin)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The JSON string value of @key in a QMP message, unescaped (NUL-terminated,
+ * malloc'd), or NULL if the message has no such string.
+ */
+static char *json_value(const char *msg, const char *key)
+{
+	char pattern[64], *val, *o;
+	const char *p;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\":", key);
+	p = strstr(msg, pattern);
+	if (!p)
+		return NULL;
+	p += strlen(pattern);
+	while (*p == ' ')
+		p++;
+	if (*p++ != '"')
+		return NULL;
+	val = xrealloc(NULL, strlen(p) + 1, 1);
+	for (o = val; *p && *p != '"'; p++) {
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'u': {
+			unsigned int c;
+
+			if (sscanf(p + 1, "%4x", &c) != 1)
+				goto bad;
+			*o++ = c < 0x80 ? (char)c : '?';
+			p += 4;
+			break;
+		}
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = *p;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (*p != '"')
+		goto bad;
+	*o = '\0';
+	return val;
+bad:
+	free(val);
+	return NULL;
+}
+
+/* The next QMP message that is not an event: one line of JSON. */
+static char *qmp_reply(FILE *f, const char *sock, const char *what)
+{
+	char *line = NULL;
+	size_t size = 0;
+
+	for (;;) {
+		errno = 0;
+		if (getline(&line, &size, f) < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				fail("QMP %s: no answer to %s within %d s", sock, what,
+				     QMP_TIMEOUT);
+			fail("QMP %s: connection closed while waiting for the answer to %s",
+			     sock, what);
+		}
+		if (!strstr(line, "\"event\":"))
+			return line;
+	}
+}
+
+/* Send @cmd (named @name in errors), wait for success; its string result in @ret. */
+static void qmp_command(int fd, FILE *f, const char *sock, const char *name,
+			const char *cmd, char **ret)
+{
+	size_t len = strlen(cmd);
+	char *reply, *desc;
+
+	if (write(fd, cmd, len) != (ssize_t)len)
+		fail("QMP %s: cannot send %s: %s", sock, name, strerror(errno));
+	reply = qmp_reply(f, sock, name);
+	if (strncmp(reply, "{\"return\":", 10)) {
+		desc = json_value(reply, "desc");
+		reply[strcspn(reply, "\r\n")] = '\0';
+		fail("QMP %s: %s failed: %s", sock, name, desc ? desc : reply);
+	}
+	if (ret) {
+		*ret = json_value(reply, "return");
+		if (!*ret)
+			fail("QMP %s: unexpected answer: %s", sock, reply);
+	}
+	free(reply);
+}
+
+/*
+ * Ask the QEMU listening on QMP socket @sock for its guest memory map:
+ * capabilities negotiation, then "info mtree -f" through
+ * human-monitor-command.
+ */
+static int read_mtree_qmp(const char *sock, struct range **out)
+{
+	struct timeval tv = { .tv_sec = QMP_TIMEOUT };
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char *greeting, *mtree;
+	FILE *f, *m;
+	int fd, n;
+
+	if (strlen(sock) >= sizeof(addr.sun_path))
+		fail("QMP socket path too long: %s", sock);
+	memcpy(addr.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fail("cannot create a socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		fail("cannot connect to QMP socket %s: %s", sock, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	f = fdopen(fd, "r");
+	if (!f)
+		fail("out of memory");
+	greeting = qmp_reply(f, sock, "the connection");
+	if (!strstr(greeting, "\"QMP\""))
+		fail("QMP %s: not a QMP greeting: %s", sock, greeting);
+	free(greeting);
+	qmp_command(fd, f, sock, "qmp_capabilities",
+		    "{\"execute\": \"qmp_capabilities\"}\n", NULL);
+	qmp_command(fd, f, sock, "info mtree -f", QMP_MTREE, &mtree);
+	fclose(f);
+	m = fmemopen(mtree, strlen(mtree), "r");
+	if (!m)
+		fail("out of memory");
+	n = parse_mtree(m, sock, out);
+	fclose(m);
+	free(mtree);
+	return n;
+}
+
+static int cmd_check(int group, struct range *rg, int nr)
+{
+	int i, k, conflicts = 0;
 	struct group g;
 
 	read_group(group, &g);
@@ -414,10 +659,12 @@ static int cmd_check(int group, const char *ranges)
 
 			if (!enforced(r) || r->end < rg[i].start || r->start > rg[i].end)
 				continue;
-			printf("conflict: 0x%llx-0x%llx overlaps ", rg[i].start, rg[i].end);
-			printf("0x%016llx-0x%016llx %s of %s in group %d, owner %s %s\n",
-			       r->start, r->end, r->type, r->dev, g.id, r->owner_type, r->owner);
-			conflicts++;
+			printf("%s: 0x%llx-0x%llx overlaps ", rg[i].soft ? "warning" : "conflict",
+			       rg[i].start, rg[i].end);
+			printf("0x%016llx-0x%016llx %s of %s in group %d, owner %s %s%s\n",
+			       r->start, r->end, r->type, r->dev, g.id, r->owner_type, r->owner,
+			       rg[i].soft ? " (RAM device: QEMU goes on without it)" : "");
+			conflicts += !rg[i].soft;
 		}
 	}
 	if (!conflicts)
@@ -430,7 +677,8 @@ static int cmd_check(int group, const char *ranges)
 static void print_help(FILE *f)
 {
 	fputs("usage: iommu-resv [--sysfs DIR] list [--json]\n"
-	      "       iommu-resv [--sysfs DIR] check (--device NAME | --group N) --ranges START-END[,START-END...]\n"
+	      "       iommu-resv [--sysfs DIR] check (--device NAME | --group N)\n"
+	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
 	      "\n"
 	      "list   every IOMMU group: its devices (name, vendor:device, driver) and its\n"
 	      "       reserved regions (type, device, owner; owners \"unknown\" on kernels\n"
@@ -438,6 +686,11 @@ static void print_help(FILE *f)
 	      "check  which of the IOVA ranges (inclusive; hex with 0x, or decimal) overlap\n"
 	      "       a reserved region that VFIO and iommufd enforce for the group (all\n"
 	      "       but direct-relaxable ones); exit 0: none, 1: conflicts, 2: error\n"
+	      "--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
+	      "       vfio-pci device (its ram, rom and ram-device sections, from\n"
+	      "       \"info mtree -f\" over the QMP UNIX socket SOCKET): would\n"
+	      "       device_add vfio-pci,host=NAME be refused?\n"
+	      "--mtree FILE  the same from saved \"info mtree -f\" output (- for stdin)\n"
 	      "--sysfs DIR  read DIR instead of /sys\n", f);
 }
 
@@ -450,9 +703,11 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "ranges", required_argument, NULL, 'r' },
+		{ "qmp", required_argument, NULL, 'q' },
+		{ "mtree", required_argument, NULL, 'm' },
 		{ }
 	};
-	const char *device = NULL, *ranges = NULL, *cmd;
+	const char *device = NULL, *ranges = NULL, *qmp = NULL, *mtree = NULL, *cmd;
 	unsigned long long group = ULLONG_MAX;
 	bool json = false;
 	int c;
@@ -497,6 +752,12 @@ int main(int argc, char **argv)
 		case 'r':
 			ranges = optarg;
 			break;
+		case 'q':
+			qmp = optarg;
+			break;
+		case 'm':
+			mtree = optarg;
+			break;
 		default:
 			print_help(stderr);
 			return EXIT_ERROR;
@@ -506,20 +767,22 @@ int main(int argc, char **argv)
 		fail("unexpected argument '%s'", argv[optind]);
 
 	if (!strcmp(cmd, "list")) {
-		if (device || ranges || group != ULLONG_MAX)
+		if (device || ranges || qmp || mtree || group != ULLONG_MAX)
 			fail("list takes only --json");
 		return cmd_list(json);
 	}
 	if (!strcmp(cmd, "check")) {
 		bool by_group = group != ULLONG_MAX;
 		char path[PATH_MAX];
+		struct range *rg;
+		int nr;
 
 		if (json)
 			fail("check does not take --json");
 		if (!device == !by_group)
 			fail("check needs one of --device NAME or --group N");
-		if (!ranges)
-			fail("check needs --ranges START-END[,START-END...]");
+		if (!!ranges + !!qmp + !!mtree != 1)
+			fail("check needs one of --ranges, --qmp or --mtree (--help for usage)");
 		if (device) {
 			group = device_group(device);
 		} else {
@@ -527,7 +790,13 @@ int main(int argc, char **argv)
 			if (access(path, F_OK))
 				fail("no IOMMU group %d", (int)group);
 		}
-		return cmd_check((int)group, ranges);
+		if (ranges)
+			nr = parse_ranges(ranges, &rg);
+		else if (qmp)
+			nr = read_mtree_qmp(qmp, &rg);
+		else
+			nr = read_mtree_file(mtree, &rg);
+		return cmd_check((int)group, rg, nr);
 	}
 	fail("unknown command '%s' (list or check; --help for usage)", cmd);
 }

@@ -7,13 +7,14 @@ set -euo pipefail
 : "${DEBIAN_KVER:=6.12.117-1~deb12u1}"	# the base the series is tested on
 out=${1:-out}
 
-pkgs=(qemu-system-x86 qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
+pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
       cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
       dwarves)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
+	[seabios]=/usr/share/seabios/bios-256k.bin
 	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
 	[qemu-efi-aarch64]=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
 	[gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc

@@ -33,6 +33,11 @@ logdir=$OUT/logs
 # iommu_resv_unbound first: it needs devices that nothing has bound yet;
 # iommu_resv_stress last, in its short form (20 s of races, 20 s of fuzz).
 KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_hotplug iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
+# Guest tests of the harness (shell scripts in guest/, judged as TAP like the
+# kselftests), per arch, run before iommu_resv_stress in counted boots.
+# iommu_resv_qemu: Debian's QEMU in the guest as the real consumer.
+HARNESS_TESTS_x86_64="iommu_resv_qemu"
+HARNESS_TESTS_arm64=""
 # Extra kernel command line for the test boots; KEY=value words become the
 # tests' environment (make stress sets RESV_STRESS_SECONDS and the fuzz's).
 KCMDLINE=""
@@ -101,6 +106,8 @@ userspace() { # ARCH
 		{ err "building iommu-resv for $arch failed"; return 1; }
 	"$cc" "${cflags[@]}" -o "$bin/vfio-map-demo" "$here/guest/vfio-map-demo.c" ||
 		{ err "building vfio-map-demo for $arch failed"; return 1; }
+	"$cc" -static -O2 -Wall -Wextra -Werror -o "$bin/qmp" "$here/guest/qmp.c" ||
+		{ err "building qmp for $arch failed"; return 1; }
 	cp "$here/guest/show-groups.sh" "$bin/"
 }
 
@@ -120,7 +127,28 @@ initramfs() { # ARCH OUTPUT [name=file ...]
 	"$here/mkinitramfs.sh" "$arch" "$output" "$g" "$(busybox_for "$arch")" \
 		"bin:show-groups=$OUT/guest/$arch/show-groups.sh" \
 		"bin:vfio-map-demo=$OUT/guest/$arch/vfio-map-demo" \
-		"bin:iommu-resv=$OUT/guest/$arch/iommu-resv" "$@"
+		"bin:iommu-resv=$OUT/guest/$arch/iommu-resv" "bin:qmp=$OUT/guest/$arch/qmp" "$@"
+}
+
+# The installed Debian QEMU of ARCH's guest (x86_64 only for now: an
+# x86_64 guest runs qemu-system-x86_64 with TCG) as initramfs entries
+# "/path=file": the binary, the shared libraries ldd names, the TCG module
+# and the firmware it loads for pc and q35 guests. Built at test time from
+# the package, never downloaded or committed.
+qemu_bundle() { # ARCH
+	local q=/usr/bin/qemu-system-x86_64 f
+	local files=("$q" /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+		     /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin)
+	[ "$1" = x86_64 ] && [ "$(uname -m)" = x86_64 ] || return 0
+	for f in "${files[@]}"; do
+		[ -f "$f" ] || { err "$f is missing (qemu-system-x86 and seabios: make deps)"; return 1; }
+	done
+	# shellcheck disable=SC2046
+	for f in "${files[@]}" $(ldd "$q" "${files[1]}" |
+				 awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(/ { print $1 }' |
+				 sort -u); do
+		echo "$f=$(realpath "$f")"
+	done
 }
 
 firmwares_for() { # ARCH: the hardware descriptions check boots ARCH with
@@ -132,8 +160,19 @@ fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
 boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without counting
 	local arch=$1 v=${2:-$variant} res=${3-$results} fw=${4:-dt} k label irf t args=()
 	local tests=$KSELFTESTS
-	# The base boot is for the file comparison: the stress run adds nothing there.
+	local htests bundle=() b
+	htests=HARNESS_TESTS_$arch
+	htests=${!htests}
+	# The base boot is for the file comparison: the stress run adds nothing there,
+	# and neither do the harness's guest tests (make baseline runs them).
 	[ "$v" = base ] && tests=${tests/iommu_resv_stress/}
+	[ -z "$res" ] && htests=""
+	if [ -n "$htests" ]; then
+		tests=${tests/iommu_resv_stress/$htests iommu_resv_stress}
+		[[ " $tests " = *" $htests "* ]] || tests="$tests $htests"
+		b=$(qemu_bundle "$arch") || return 1
+		[ -z "$b" ] || mapfile -t bundle <<<"$b"
+	fi
 	k=$(kdir "$arch" "$v")
 	label=$arch
 	[ "$fw" = dt ] || label=$label-$fw
@@ -141,8 +180,14 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	label=${label/base/-base}
 	[ "$flavour" = test ] || label=$label-$flavour
 	irf=$OUT/guest/$arch/tests-initramfs.cpio.gz
-	for t in $tests; do args+=("$t=$OUT/guest/$arch/$t"); done
-	initramfs "$arch" "$irf" "${args[@]}" || return 1
+	for t in $tests; do
+		if [[ " $htests " = *" $t "* ]]; then
+			args+=("$t=$here/guest/$t.sh")
+		else
+			args+=("$t=$OUT/guest/$arch/$t")
+		fi
+	done
+	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" || return 1
 	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
 		--mode tests --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$KCMDLINE" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
@@ -401,9 +446,14 @@ cmd_vm() {
 	[ -f "$RUN" ] || { err "RUN=$RUN does not exist"; return 2; }
 	: > "$phases"
 	cmd_build >/dev/null || { err "build failed (run 'make build ARCH=$ARCH' to see why)"; return 2; }
-	local irf=$OUT/guest/$ARCH/vm-initramfs.cpio.gz t args=()
+	local irf=$OUT/guest/$ARCH/vm-initramfs.cpio.gz t args=() bundle=() htests b
 	for t in $KSELFTESTS; do args+=("$t=$OUT/guest/$ARCH/$t"); done
-	initramfs "$ARCH" "$irf" "${args[@]}" "run-me=$RUN" || return 2
+	# The harness's guest tests and the QEMU they run, in /tests and at their paths
+	htests=HARNESS_TESTS_$ARCH
+	for t in ${!htests}; do args+=("$t=$here/guest/$t.sh"); done
+	b=$(qemu_bundle "$ARCH") || return 2
+	[ -z "$b" ] || mapfile -t bundle <<<"$b"
+	initramfs "$ARCH" "$irf" "${args[@]}" "${bundle[@]}" "run-me=$RUN" || return 2
 	"$here/vmrun.py" --arch "$ARCH" --firmware "${FIRMWARE:-dt}" \
 		--kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" \
 		--mode run --logdir "$logdir" --label "vm-$ARCH" --timeout "$BOOT_TIMEOUT" \
@@ -420,6 +470,7 @@ cmd_stress() {
 	done
 	flavour=debug
 	KSELFTESTS="iommu_resv_stress iommu_resv_fail_nth iommu_resv_hotplug"
+	HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64=""
 	KCMDLINE="RESV_STRESS_SECONDS=$secs RESV_FUZZ_CALLS=$calls RESV_FUZZ_SEED=$seed"
 	# Two budgets of stress, then fail_nth and boot under KASAN: generous.
 	: "${BOOT_TIMEOUT_STRESS:=$((2 * secs + 2400))}"

@@ -36,8 +36,12 @@ if [ "${1:-}" = --all ]; then
 		keep+=("$name")
 		"$0" "$tree" "${commits[$i]}" "$name"
 	done
+	# No pipe into grep -q here: with pipefail, grep quitting early makes
+	# printf die of SIGPIPE, and a patch that is kept would be removed.
+	declare -A kept=()
+	for k in "${keep[@]}"; do kept[$k]=1; done
 	for p in "$top"/patches/[0-9]*.patch; do
-		printf '%s\n' "${keep[@]}" | grep -qx "$(basename "$p")" || rm -v "$p"
+		[ -n "${kept[$(basename "$p")]:-}" ] || rm -v "$p"
 	done
 	exit 0
 fi

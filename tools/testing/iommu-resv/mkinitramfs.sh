@@ -3,7 +3,8 @@
 # mkinitramfs.sh ARCH OUTPUT.cpio.gz GEN_INIT_CPIO BUSYBOX [name=file ...]
 # Each name=file goes to /tests/name and is listed in /tests/list (run in
 # that order); "bin:name=file" becomes /bin/name; "run-me=file" becomes
-# /run-me for resv.mode=run.
+# /run-me for resv.mode=run; "/abs/path=file" becomes /abs/path (its
+# directories are created).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 arch=$1 output=$2 gen=$3 busybox=$4
@@ -24,10 +25,18 @@ trap 'rm -f "$list" "$tlist"' EXIT
 	echo "file /init $here/initramfs/init 0755 0 0"
 	echo "file /tests/list $tlist 0644 0 0"
 } > "$list"
+declare -A dirs=([/dev]=1 [/bin]=1 [/sbin]=1 [/proc]=1 [/sys]=1 [/tmp]=1 [/tests]=1)
 for a in "$@"; do
 	name=${a%%=*} file=${a#*=}
 	[ -f "$file" ] || { echo "mkinitramfs: error: $file does not exist" >&2; exit 1; }
-	if [ "$name" = run-me ]; then
+	if [ "${name#/}" != "$name" ]; then
+		d="" rest=${name#/}
+		while [ "${rest#*/}" != "$rest" ]; do
+			d=$d/${rest%%/*} rest=${rest#*/}
+			[ -n "${dirs[$d]:-}" ] || { echo "dir $d 0755 0 0" >> "$list"; dirs[$d]=1; }
+		done
+		echo "file $name $(realpath "$file") $(stat -c %a "$(realpath "$file")") 0 0" >> "$list"
+	elif [ "$name" = run-me ]; then
 		echo "file /run-me $(realpath "$file") 0755 0 0" >> "$list"
 	elif [ "${name#bin:}" != "$name" ]; then
 		echo "file /bin/${name#bin:} $(realpath "$file") 0755 0 0" >> "$list"

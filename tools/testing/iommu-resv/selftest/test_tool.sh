@@ -69,7 +69,7 @@ lines() {
 }
 
 S=(--sysfs "$s")
-echo "1..31"
+echo "1..48"
 expect "help" 0 "^usage: iommu-resv" --help
 expect "list: groups in order" 0 "^group 3$" "${S[@]}" list
 lines "list: two groups" 2 "^group " "${S[@]}" list
@@ -117,12 +117,167 @@ expect "error: malformed number" 2 "^iommu-resv: malformed range '0x10-0xzz'" "$
 expect "error: reversed range" 2 "^iommu-resv: reversed range 0x2000-0x1000" "${S[@]}" check --group 3 --ranges 0x2000-0x1000
 expect "error: overlapping ranges" 2 "^iommu-resv: ranges 0x0-0x1fff and 0x1000-0x2fff overlap$" \
 	"${S[@]}" check --group 3 --ranges 0x1000-0x2fff,0-0x1fff
-expect "error: no ranges" 2 "^iommu-resv: check needs --ranges" "${S[@]}" check --group 3
+expect "error: no ranges" 2 "^iommu-resv: check needs one of --ranges, --qmp or --mtree \(--help for usage\)$" \
+	"${S[@]}" check --group 3
 expect "error: device and group" 2 "^iommu-resv: check needs one of --device NAME or --group N$" \
 	"${S[@]}" check --group 3 --device 0000:00:04.0 --ranges 0-1
 expect "error: unreadable sysfs" 2 "^iommu-resv: cannot read $tmp/none/kernel/iommu_groups: No such file or directory$" \
 	--sysfs "$tmp/none" list
 expect "error: unknown command" 2 "^iommu-resv: unknown command 'show'" "${S[@]}" show
 expect "error: no command" 2 "^usage: " "${S[@]}"
-[ "$n" = 31 ] || not_ok "plan" "ran $n tests, planned 31"
+# check --mtree/--qmp: a guest memory map as QEMU 7.2's "info mtree -f"
+# prints it. Group 12: an edu behind a root port whose window holds part
+# of a guest's RAM (the x86_64 VM's layout), in a tree of its own.
+m=$tmp/sys-mtree
+g12=$m/kernel/iommu_groups/12
+mkdir -p "$g12/devices/0000:0c:00.0"
+cat > "$g12/reserved_regions_detail" <<'EOT'
+0x00000000dd800000 0x00000000fd7fffff bridge-window 0000:0c:00.0 device /sys/devices/pci0000:00/0000:00:0c.0
+0x00000000fee00000 0x00000000feefffff msi 0000:00:0c.0 iommu /sys/devices/virtual/iommu/dmar0
+EOT
+M=(--sysfs "$m" check --device 0000:0c:00.0)
+# Saved from Debian's QEMU 7.2 (qemu-system-x86_64 -M pc,max-ram-below-4g=0xf0000000
+# -m 3600 -S -nodefaults), the first flat view and the start of the second.
+printf '%s\r\n' 'FlatView #0' ' AS "memory", root: system' ' AS "cpu-memory-0", root: system' \
+	' Root memory region: system' \
+	'  0000000000000000-00000000000bffff (prio 0, ram): pc.ram' \
+	'  00000000000c0000-00000000000dffff (prio 1, rom): pc.rom' \
+	'  00000000000e0000-00000000000fffff (prio 0, rom): pc.bios @0000000000020000' \
+	'  0000000000100000-00000000e0ffffff (prio 0, ram): pc.ram @0000000000100000' \
+	'  00000000fec00000-00000000fec00fff (prio 0, i/o): ioapic' \
+	'  00000000fed00000-00000000fed003ff (prio 0, i/o): hpet' \
+	'  00000000fee00000-00000000feefffff (prio 4096, i/o): apic-msi' \
+	'  00000000fffc0000-00000000ffffffff (prio 0, rom): pc.bios' '' \
+	'FlatView #1' ' AS "I/O", root: io' ' Root memory region: io' \
+	'  0000000000000000-0000000000000007 (prio 0, i/o): dma-chan' > "$tmp/pc.mtree"
+# q35 -m 6G: 2 GiB below 4 GiB, 4 GiB above.
+sed -e 's/00000000e0ffffff/000000007fffffff/' -e '/ (prio 0, rom): pc\.bios\r$/a\
+  0000000100000000-00000001ffffffff (prio 0, ram): pc.ram @0000000080000000' "$tmp/pc.mtree" \
+	> "$tmp/q35.mtree"
+expect "mtree: RAM in a bridge window" 1 \
+	"^conflict: 0x100000-0xe0ffffff overlaps 0x00000000dd800000-0x00000000fd7fffff bridge-window of 0000:0c:00.0 in group 12, owner device /sys/devices/pci0000:00/0000:00:0c.0$" \
+	"${M[@]}" --mtree "$tmp/pc.mtree"
+lines "mtree: only that section conflicts" 1 "^conflict: " "${M[@]}" --mtree "$tmp/pc.mtree"
+expect "mtree: split below and above 4 GiB, clear" 0 "^ok: no range overlaps a reserved region of group 12$" \
+	"${M[@]}" --mtree "$tmp/q35.mtree"
+expect "mtree: from standard input" 1 "^conflict: 0x100000-0xe0ffffff " "${M[@]}" --mtree - < "$tmp/pc.mtree"
+# Only ram, rom and ram-device sections of AS "memory" count, page-aligned
+# as QEMU maps them.
+mt() { # FILE LINE...: the q35 map plus these section lines
+	local f=$1
+	shift
+	{ sed -n '1,/^  0000000100000000-/p' "$tmp/q35.mtree"; printf '%s\n' "$@"; } > "$f"
+}
+mt "$tmp/io.mtree" '  00000000e0000000-00000000e0000fff (prio 1, i/o): 0000:0c:00.0 BAR 0' \
+	'  00000000e0001000-00000000e0001fff (prio 1, romd): system.flash0'
+expect "mtree: i/o and romd sections are not mapped" 0 "^ok:" "${M[@]}" --mtree "$tmp/io.mtree"
+mt "$tmp/ramd.mtree" '  00000000e0000000-00000000e0000fff (prio 1, ramd): 0000:01:00.0 BAR 0 mmaps[0]'
+expect "mtree: a ram-device section is checked, not fatal" 0 \
+	"^warning: 0xe0000000-0xe0000fff overlaps 0x00000000dd800000-0x00000000fd7fffff bridge-window of 0000:0c:00.0 in group 12, owner device /sys/devices/pci0000:00/0000:00:0c.0 \\(RAM device: QEMU goes on without it\\)$" \
+	"${M[@]}" --mtree "$tmp/ramd.mtree"
+mt "$tmp/edge.mtree" '  00000000dd7ff000-00000000dd7fffff (prio 1, ram): below' \
+	'  00000000fd800000-00000000fd800fff (prio 1, rom): above'
+expect "mtree: sections just outside the window" 0 "^ok:" "${M[@]}" --mtree "$tmp/edge.mtree"
+mt "$tmp/sub.mtree" '  00000000dd7ff800-00000000dd8017ff (prio 1, ram): unaligned' \
+	'  00000000fd7ff800-00000000fd7fffff (prio 1, ram): sub-page'
+expect "mtree: a section is cut to whole pages" 1 "^conflict: 0xdd800000-0xdd800fff overlaps " \
+	"${M[@]}" --mtree "$tmp/sub.mtree"
+lines "mtree: a section smaller than a page is not mapped" 1 "^conflict: " "${M[@]}" --mtree "$tmp/sub.mtree"
+{ sed -n '1,/^\r*$/p' "$tmp/pc.mtree" | sed 's/AS "memory"/AS "pci-bus"/'
+  printf '%s\n' 'FlatView #9' ' AS "memory", root: system' \
+	'  0000000000000000-000000007fffffff (prio 0, ram): pc.ram'; } > "$tmp/views.mtree"
+expect "mtree: the flat view of AS memory, not another" 0 "^ok:" "${M[@]}" --mtree "$tmp/views.mtree"
+sed 's/^ AS "memory".*//' "$tmp/pc.mtree" > "$tmp/nomem.mtree"
+expect "error: mtree without AS memory" 2 \
+	"^iommu-resv: $tmp/nomem.mtree: no flat view of address space \"memory\" \\(want QEMU's \"info mtree -f\"\\)$" \
+	"${M[@]}" --mtree "$tmp/nomem.mtree"
+sed 's/(prio 0, ram): pc.ram @/(prio zero): pc.ram @/' "$tmp/pc.mtree" > "$tmp/bad.mtree"
+expect "error: malformed mtree line" 2 "^iommu-resv: $tmp/bad.mtree: unexpected line in the flat view of \"memory\":" \
+	"${M[@]}" --mtree "$tmp/bad.mtree"
+expect "error: unreadable mtree" 2 "^iommu-resv: cannot read $tmp/none.mtree: No such file or directory$" \
+	"${M[@]}" --mtree "$tmp/none.mtree"
+expect "error: no QMP socket" 2 "^iommu-resv: cannot connect to QMP socket $tmp/none.sock: No such file or directory$" \
+	"${M[@]}" --qmp "$tmp/none.sock"
+expect "error: ranges and qmp" 2 "^iommu-resv: check needs one of --ranges" \
+	"${M[@]}" --qmp "$tmp/none.sock" --ranges 0-1
+
+# A live QEMU 7.2 (the host's): --qmp reads the same map as the text a
+# QMP client of our own (python3) gets, and finds the RAM section that
+# crosses the window, computed here from that text.
+qemu_live() { # NAME ARGS...: verdicts of --qmp and --mtree on a paused QEMU
+	local name=$1 pid i
+	shift
+	rm -f "$tmp/q.sock"
+	qemu-system-x86_64 "$@" -S -nodefaults -display none -accel tcg \
+		-qmp "unix:$tmp/q.sock,server=on,wait=off" > "$tmp/$name.qemu.log" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do [ -S "$tmp/q.sock" ] && break; sleep 0.1; done
+	"$tool" "${M[@]}" --qmp "$tmp/q.sock" > "$tmp/$name.qmp.out" 2>&1
+	echo $? >> "$tmp/$name.qmp.out"
+	python3 - "$tmp/q.sock" > "$tmp/$name.live.mtree" 2>"$tmp/$name.py.err" <<'EOP'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile('rw')
+def cmd(c):
+    f.write(json.dumps(c) + '\n')
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if 'event' not in r:
+            return r
+f.readline()
+cmd({'execute': 'qmp_capabilities'})
+sys.stdout.write(cmd({'execute': 'human-monitor-command',
+                      'arguments': {'command-line': 'info mtree -f'}})['return'])
+cmd({'execute': 'quit'})
+EOP
+	wait $pid
+	"$tool" "${M[@]}" --mtree "$tmp/$name.live.mtree" > "$tmp/$name.mtree.out" 2>&1
+	echo $? >> "$tmp/$name.mtree.out"
+}
+# The ram/rom/ramd sections of AS "memory" that overlap 0xdd800000-0xfd7fffff,
+# computed from the text
+crossing() {
+	python3 - "$1" <<'EOP'
+import re, sys
+mem = False
+for line in open(sys.argv[1]).read().splitlines():
+    if line.startswith('FlatView'):
+        mem = False
+    elif line.startswith(' AS "memory",'):
+        mem = True
+    m = re.match(r'  ([0-9a-f]+)-([0-9a-f]+) \(prio -?\d+, (ram|rom|ramd)\)', line)
+    if mem and m and int(m[1], 16) <= 0xfd7fffff and int(m[2], 16) >= 0xdd800000:
+        print('0x%x-0x%x' % (int(m[1], 16), int(m[2], 16)))
+EOP
+}
+if command -v qemu-system-x86_64 > /dev/null; then
+	qemu_live pc -M pc,max-ram-below-4g=0xf0000000 -m 3600
+	want=$(crossing "$tmp/pc.live.mtree")
+	if [ -n "$want" ] && cmp -s "$tmp/pc.qmp.out" "$tmp/pc.mtree.out" &&
+	   [ "$(grep -o '^conflict: [^ ]*' "$tmp/pc.qmp.out" | cut -d' ' -f2)" = "$want" ] &&
+	   [ "$(tail -n 1 "$tmp/pc.qmp.out")" = 1 ]; then
+		ok "qmp: live QEMU 7.2, pc, RAM in the window: conflict on $want"
+	else
+		not_ok "qmp: live QEMU 7.2, pc, RAM in the window" "want conflict on '$want'" \
+			"--qmp: $(cat "$tmp/pc.qmp.out")" "--mtree: $(cat "$tmp/pc.mtree.out")" \
+			"$(cat "$tmp/pc.py.err" "$tmp/pc.qemu.log")"
+	fi
+	qemu_live q35 -M q35 -m 6G
+	want=$(crossing "$tmp/q35.live.mtree")
+	if [ -z "$want" ] && grep -q ' AS "memory"' "$tmp/q35.live.mtree" &&
+	   cmp -s "$tmp/q35.qmp.out" "$tmp/q35.mtree.out" && [ "$(tail -n 1 "$tmp/q35.qmp.out")" = 0 ]; then
+		ok "qmp: live QEMU 7.2, q35 6 GiB, clear of the window"
+	else
+		not_ok "qmp: live QEMU 7.2, q35 6 GiB, clear of the window" "sections in it: '$want'" \
+			"--qmp: $(cat "$tmp/q35.qmp.out")" "--mtree: $(cat "$tmp/q35.mtree.out")" \
+			"$(cat "$tmp/q35.py.err" "$tmp/q35.qemu.log")"
+	fi
+else
+	n=$((n + 2))
+	echo "ok $((n - 1)) qmp: live QEMU 7.2, pc # SKIP no qemu-system-x86_64"
+	echo "ok $n qmp: live QEMU 7.2, q35 # SKIP no qemu-system-x86_64"
+fi
+[ "$n" = 48 ] || not_ok "plan" "ran $n tests, planned 48"
 exit $((failed > 0))

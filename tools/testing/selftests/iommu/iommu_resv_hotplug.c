@@ -1,18 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A device that joins a group already attached to a VFIO container or an
- * IOAS is checked against the existing mappings before it gets DMA:
+ * IOAS is attached to the group's domain by the IOMMU core, like every
+ * member, and is checked against the existing mappings where it becomes able
+ * to do DMA: when VFIO opens it (type1) or iommufd binds it.
  *
- *  - no mapping over its reserved regions: it is admitted, its regions are
- *    enforced from then on (and a device that leaves takes its regions with
- *    it), and its DMA reaches the mapped memory;
- *  - a mapping over one of them: it is not admitted and the kernel says why;
- *    the container keeps the group's previous list; VFIO refuses to open the
- *    device (so its bus mastering stays off), while the other members go on
- *    working.
+ *  - type1 enforces the group's list as sysfs lists it: once a member joins
+ *    or leaves, the next MAP_DMA, GET_INFO, attach or open gathers it again;
+ *    iommufd enforces each attached device's own regions;
+ *  - no mapping over the joining device's regions: it opens (binds and
+ *    attaches), its DMA reaches the mapped memory, and a device that leaves
+ *    takes its regions with it;
+ *  - a mapping over one of them: the kernel names the mapping and the region;
+ *    type1 still enforces the group's new list (the mapping stays, its range
+ *    is no longer usable); the device cannot be opened (EBUSY) or bound
+ *    (EADDRINUSE), so its bus mastering stays off, while the other members go
+ *    on working.
+ *
+ * A region of an attached device that appears after the attach (as when a
+ * bridge window grows), or a PCI change anywhere, makes both backends gather
+ * again at their next call; a mapping the new list overlaps stays, is
+ * reported, and its range leaves the usable ranges.
  *
  * Two edu devices of one group (A joins and leaves by PCI remove and rescan,
- * B keeps the group attached); A's region is made with the test-only
+ * B keeps the group attached); the regions are made with the test-only
  * injector (CONFIG_IOMMU_RESV_INJECT), so the expectations are the test's.
  */
 #include <sys/mman.h>
@@ -23,50 +34,45 @@
 #define R_SIZE		0x200000ULL
 #define R_END		(R_START + R_SIZE - 1)
 
-static int inject(const char *bdf, bool on)
+/* R for @bdf (on) or not; @quiet: without telling the users of gathered lists */
+static int inject_how(const char *bdf, bool on, bool quiet)
 {
 	char buf[128];
 
-	snprintf(buf, sizeof(buf), "%s %d 0x%llx 0x%llx 0x%llx", bdf, on,
+	snprintf(buf, sizeof(buf), "%s %d 0x%llx 0x%llx 0x%llx%s", bdf, on,
 		 (unsigned long long)R_START, (unsigned long long)R_SIZE,
-		 (unsigned long long)R_SIZE);
+		 (unsigned long long)R_SIZE, quiet ? " quiet" : "");
 	return resv_write_file(RESV_INJECT, buf);
 }
 
-/*
- * What the backend must report: the aperture minus the group's sysfs list,
- * leaving out A's injected region when A was not admitted.
- */
-static int expected_ranges(int group, bool with_r, struct resv_range *out, int max)
+static int inject(const char *bdf, bool on)
 {
-	struct resv_region r[RESV_MAX];
-	int i, k = 0, n = resv_read_group(group, r, RESV_MAX);
-
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++)
-		if (with_r || r[i].start != R_START || r[i].end != R_END)
-			r[k++] = r[i];
-	return resv_complement(r, k, 0, RESV_APERTURE_END, out, max);
+	return inject_how(bdf, on, false);
 }
 
-#define PCI_COMMAND_MASTER	0x4
-
-/* The PCI command register of @bdf, read from sysfs, or ~0 */
-static unsigned int resv_pci_command(const char *bdf)
+/*
+ * What the backend must report: the aperture minus what it enforces, as
+ * sysfs lists it. type1: the group's list. iommufd: the attached devices'
+ * regions (B's, and A's when @a_attached).
+ */
+static int expected_ranges(int group, bool iommufd, const char *b, const char *a,
+			   bool a_attached, struct resv_range *out, int max)
 {
-	char path[PATH_MAX];
-	uint16_t cmd;
-	int fd;
+	struct resv_region r[RESV_MAX];
+	int n, k;
 
-	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/config", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return ~0U;
-	if (pread(fd, &cmd, 2, 4) != 2)
-		cmd = 0xffff;
-	close(fd);
-	return cmd;
+	if (!iommufd) {
+		n = resv_read_group(group, r, RESV_MAX);
+	} else {
+		n = resv_read_device(group, b, r, RESV_MAX);
+		if (n >= 0 && a_attached) {
+			k = resv_read_device(group, a, r + n, RESV_MAX - n);
+			n = k < 0 ? k : n + k;
+		}
+	}
+	if (n < 0)
+		return n;
+	return resv_complement(r, n, 0, RESV_APERTURE_END, out, max);
 }
 
 static bool group_lists_r(int group)
@@ -130,7 +136,7 @@ FIXTURE_SETUP(hotplug)
 		self->src[i] = (unsigned char)(i * 13 + 1);
 	memset(self->dst, 0, self->page);
 
-	nu = expected_ranges(self->group, true, u, RESV_MAX);
+	nu = expected_ranges(self->group, false, self->b, self->a, true, u, RESV_MAX);
 	ASSERT_LT(0, nu);
 	self->iova_src = resv_edu_usable_iova(u, nu, 0x100000, self->page);
 	self->iova_dst = resv_edu_usable_iova(u, nu, self->iova_src + 0x100000, self->page);
@@ -144,15 +150,17 @@ FIXTURE_TEARDOWN(hotplug)
 	if (!self->a[0])
 		return;
 	inject(self->a, false);
-	if (!resv_pci_present(self->a))
-		resv_pci_rescan(self->a);
+	inject(self->b, false);
+	/* Brings back whatever a failed test left removed */
+	resv_write_file("/sys/bus/pci/rescan", "1");
 	resv_pci_unbind(self->a);
 }
 
-/* The backend's ranges are the complement of the sysfs list (with or without R). */
-#define EXPECT_ENFORCED(with_r) do {						\
+/* The backend's ranges are the complement of what sysfs lists for it. */
+#define EXPECT_ENFORCED(a_attached) do {					\
 	struct resv_range _w[RESV_MAX], _g[RESV_MAX];				\
-	int _nw = expected_ranges(self->group, with_r, _w, RESV_MAX);		\
+	int _nw = expected_ranges(self->group, variant->iommufd, self->b,	\
+				  self->a, a_attached, _w, RESV_MAX);		\
 	int _ng = resv_be_ranges(&self->be, _g, RESV_MAX), _i;			\
 										\
 	ASSERT_LT(0, _nw);							\
@@ -180,7 +188,7 @@ static int copy_arrives(int fd, unsigned char *src, unsigned char *dst,
 	return ret ?: !memcmp(src, dst, EDU_DMA_BYTES);
 }
 
-TEST_F(hotplug, admitted_without_conflict)
+TEST_F(hotplug, joins_without_conflict)
 {
 	int fd;
 
@@ -188,38 +196,52 @@ TEST_F(hotplug, admitted_without_conflict)
 	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->src, self->iova_src, self->page));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->dst, self->iova_dst, self->page));
-	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_START, self->page));
+	/* type1 enforces the group's list; iommufd only B's, as B alone is attached */
+	EXPECT_ENFORCED(false);
+	if (!variant->iommufd)
+		EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_START, self->page));
 
-	/* A leaves: its region is no longer the group's, nor enforced */
+	/*
+	 * A leaves: its region is no longer the group's, nor enforced; B's own
+	 * list loses A's BARs (a function peer), and both backends follow.
+	 */
 	ASSERT_EQ(0, resv_pci_remove(self->a));
 	EXPECT_FALSE(group_lists_r(self->group));
-	EXPECT_ENFORCED(true);
+	EXPECT_ENFORCED(false);
 	EXPECT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
 	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
 
-	/* A comes back: admitted, its region enforced again */
+	/* A comes back: listed again, and type1 enforces it again at once */
 	ASSERT_EQ(0, resv_pci_rescan(self->a));
 	EXPECT_TRUE(group_lists_r(self->group));
-	EXPECT_ENFORCED(true);
-	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_END + 1 - self->page, self->page));
+	EXPECT_ENFORCED(false);
+	if (!variant->iommufd)
+		EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src,
+					       R_END + 1 - self->page, self->page));
 
+	/* Opened (bound and attached): its regions are enforced, its DMA arrives */
 	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
 	fd = resv_be_open_dev(&self->be, self->a);
+	ASSERT_LE(0, fd) TH_LOG("%s: refused without a conflict (%d)", self->a, fd);
+	EXPECT_ENFORCED(true);
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_END + 1 - self->page, self->page));
 	EXPECT_EQ(1, copy_arrives(fd, self->src, self->dst, self->iova_src, self->iova_dst))
-		TH_LOG("%s: admitted, but its DMA did not arrive", self->a);
-	if (fd >= 0)
-		close(fd);
+		TH_LOG("%s: opened, but its DMA did not arrive", self->a);
+	close(fd);
 	ASSERT_EQ(0, resv_pci_unbind(self->a));
 	resv_be_close(&self->be);
 }
 
-TEST_F(hotplug, blocked_on_conflict)
+TEST_F(hotplug, refused_on_conflict)
 {
-	char range[64], grp[32];
-	const char * const why[] = { "hot-added device: mapping", range, self->a, grp };
-	const char * const blocked[] = { self->a, "not admitted", "DMA stays blocked" };
+	char range[64], grp[32], open_what[32];
+	const char * const changed[] = { "VFIO reserved regions changed: mapping", range,
+					 self->a, grp };
+	const char * const refused[] = { open_what, range, self->a, grp };
 	int kmsg, fd;
 
+	snprintf(open_what, sizeof(open_what), "%s: mapping",
+		 variant->iommufd ? "iommufd device bind" : "VFIO device open");
 	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->src, self->iova_src, self->page));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->dst, self->iova_dst, self->page));
@@ -235,30 +257,204 @@ TEST_F(hotplug, blocked_on_conflict)
 	snprintf(range, sizeof(range), "overlaps reserved 0x%llx-0x%llx",
 		 (unsigned long long)R_START, (unsigned long long)R_END);
 	snprintf(grp, sizeof(grp), "in group %d,", self->group);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, why, ARRAY_SIZE(why)))
-		TH_LOG("no \"%s\" line for %s", range, self->a);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, blocked, ARRAY_SIZE(blocked)))
-		TH_LOG("no \"not admitted\" line for %s", self->a);
-	close(kmsg);
 
-	/* Reported by sysfs, but the container keeps the list it had */
+	/*
+	 * Listed by sysfs, and type1's usable ranges follow at once (the
+	 * mapping stays, and is reported); iommufd enforces B's regions only.
+	 */
 	EXPECT_TRUE(group_lists_r(self->group));
 	EXPECT_ENFORCED(false);
+	if (!variant->iommufd)
+		EXPECT_TRUE(resv_kmsg_has(kmsg, changed, ARRAY_SIZE(changed)))
+			TH_LOG("no \"regions changed\" line for %s", range);
 
-	/* A cannot be opened, so cannot master the bus; B's DMA still arrives */
+	/* A cannot be opened; B's DMA still arrives */
 	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
 	fd = resv_be_open_dev(&self->be, self->a);
-	EXPECT_EQ(-EBUSY, fd);
+	EXPECT_EQ(variant->iommufd ? -EADDRINUSE : -EBUSY, fd);
 	if (fd >= 0)
 		close(fd);
-	EXPECT_EQ(0, resv_pci_command(self->a) & PCI_COMMAND_MASTER);
+	EXPECT_TRUE(resv_kmsg_has(kmsg, refused, ARRAY_SIZE(refused)))
+		TH_LOG("no \"%s\" line for %s", open_what, self->a);
+	close(kmsg);
+	EXPECT_ENFORCED(false);
 	fd = self->be.iommufd ? self->be.ioas.dev : resv_be_open_dev(&self->be, self->b);
 	EXPECT_EQ(1, copy_arrives(fd, self->src, self->dst, self->iova_src, self->iova_dst))
 		TH_LOG("%s: its DMA did not arrive", self->b);
 	if (!self->be.iommufd && fd >= 0)
 		close(fd);
+
+	/* Once the mapping is gone, A opens */
+	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
+	fd = resv_be_open_dev(&self->be, self->a);
+	EXPECT_LE(0, fd) TH_LOG("%s: still refused (%d)", self->a, fd);
+	if (fd >= 0)
+		close(fd);
 	ASSERT_EQ(0, resv_pci_unbind(self->a));
 	resv_be_close(&self->be);
+}
+
+/*
+ * The regions of an attached device change after the attach, as when a
+ * bridge window above it grows (the injector stands in for the window):
+ * both backends follow at their next call, and a region that grows over an
+ * existing mapping keeps the mapping but takes its range out of the usable
+ * ranges, with a line naming both.
+ */
+TEST_F(hotplug, regions_change_after_attach)
+{
+	char range[64], what[64];
+	const char * const changed[] = { what, range, self->b };
+	int kmsg;
+
+	snprintf(what, sizeof(what), "%s reserved regions changed: mapping",
+		 variant->iommufd ? "iommufd" : "VFIO");
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, self->iova_src, self->page));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
+	EXPECT_ENFORCED(false);
+
+	/* B's region appears over the mapping at R_START */
+	kmsg = resv_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, inject(self->b, true));
+	EXPECT_TRUE(group_lists_r(self->group));
+	EXPECT_ENFORCED(false);
+	snprintf(range, sizeof(range), "overlaps reserved 0x%llx-0x%llx",
+		 (unsigned long long)R_START, (unsigned long long)R_END);
+	EXPECT_TRUE(resv_kmsg_has(kmsg, changed, ARRAY_SIZE(changed)))
+		TH_LOG("no \"%s\" line for %s", what, range);
+	close(kmsg);
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->dst, R_END + 1 - self->page,
+				       self->page));
+	/* The mapping stays, and goes when userspace unmaps it */
+	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->src, R_START, self->page));
+
+	/* And back: the range is usable again */
+	ASSERT_EQ(0, inject(self->b, false));
+	EXPECT_FALSE(group_lists_r(self->group));
+	EXPECT_ENFORCED(false);
+	EXPECT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
+	resv_be_close(&self->be);
+}
+
+/* An edu outside @group, or -ENOENT */
+static int other_edu(int group, char bdf[16])
+{
+	char all[64][16];
+	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, all, 64);
+
+	for (i = 0; i < n; i++) {
+		int g = resv_device_group(all[i]);
+
+		if (g >= 0 && g != group) {
+			memcpy(bdf, all[i], 16);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * A PCI change anywhere makes both backends gather again: B's region is
+ * injected without telling them, so only the removal (then the rescan) of a
+ * device of another group, which changes nothing in this group but moves
+ * the PCI resource generation, can make them see it.
+ */
+TEST_F(hotplug, pci_change_anywhere_regathers)
+{
+	struct resv_range before[RESV_MAX], now[RESV_MAX];
+	char other[16];
+	int nb, nn, i;
+
+	if (other_edu(self->group, other))
+		SKIP(return, "no edu outside group %d", self->group);
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
+	ASSERT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
+	nb = resv_be_ranges(&self->be, before, RESV_MAX);
+	ASSERT_LT(0, nb);
+
+	/* Quietly: sysfs lists R at once, the backend does not know yet */
+	ASSERT_EQ(0, inject_how(self->b, true, true));
+	EXPECT_TRUE(group_lists_r(self->group));
+	nn = resv_be_ranges(&self->be, now, RESV_MAX);
+	ASSERT_EQ(nb, nn);
+	for (i = 0; i < nb; i++) {
+		EXPECT_EQ(before[i].start, now[i].start);
+		EXPECT_EQ(before[i].end, now[i].end);
+	}
+
+	/* A device of another group leaves: the backend gathers again */
+	ASSERT_EQ(0, resv_pci_remove(other));
+	EXPECT_ENFORCED(false);
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->dst, R_END + 1 - self->page,
+				       self->page));
+
+	/* Quietly gone, and the device comes back: gathered again */
+	ASSERT_EQ(0, inject_how(self->b, false, true));
+	ASSERT_EQ(0, resv_pci_rescan(other));
+	EXPECT_FALSE(group_lists_r(self->group));
+	EXPECT_ENFORCED(false);
+	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
+	EXPECT_EQ(0, resv_be_map(&self->be, self->dst, R_START, self->page));
+	resv_be_close(&self->be);
+}
+
+/*
+ * iommufd: a device refused at bind stays refused whatever the attached
+ * device does next. B's attach is replaced by a new hwpt of the same IOAS (and by
+ * a nesting parent, where the IOMMU offers one); A's bind is still refused.
+ */
+TEST_F(hotplug, replace_keeps_refusing_bind)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_hwpt_alloc hwpt = { .size = sizeof(hwpt) };
+	struct resv_ioas s = { .dev = -1 };
+	int fd;
+
+	if (!variant->iommufd)
+		SKIP(return, "iommufd only");
+	s.iommufd = open("/dev/iommu", O_RDWR);
+	ASSERT_LE(0, s.iommufd);
+	s.dev = resv_vfio_cdev_open(self->b);
+	ASSERT_LE(0, s.dev);
+	bind.iommufd = s.iommufd;
+	ASSERT_EQ(0, ioctl(s.dev, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	ASSERT_EQ(0, resv_ioas_alloc(&s));
+	ASSERT_EQ(0, resv_cdev_attach(s.dev, s.id));
+	ASSERT_EQ(0, resv_ioas_map(&s, self->src, self->iova_src, self->page));
+
+	ASSERT_EQ(0, resv_pci_remove(self->a));
+	ASSERT_EQ(0, inject(self->a, true));
+	ASSERT_EQ(0, resv_ioas_map(&s, self->src, R_START, self->page));
+	ASSERT_EQ(0, resv_pci_rescan(self->a));
+	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
+	EXPECT_EQ(-EADDRINUSE, resv_cdev_bind(s.iommufd, self->a));
+
+	/* B moves to another hwpt of the same IOAS */
+	hwpt.dev_id = bind.out_devid;
+	hwpt.pt_id = s.id;
+	ASSERT_EQ(0, ioctl(s.iommufd, IOMMU_HWPT_ALLOC, &hwpt));
+	ASSERT_EQ(0, resv_cdev_attach(s.dev, hwpt.out_hwpt_id));
+	fd = resv_cdev_bind(s.iommufd, self->a);
+	EXPECT_EQ(-EADDRINUSE, fd);
+	if (fd >= 0)
+		close(fd);
+
+	/* And to a nesting parent of the same IOAS, where there is one */
+	hwpt.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
+	if (!ioctl(s.iommufd, IOMMU_HWPT_ALLOC, &hwpt)) {
+		ASSERT_EQ(0, resv_cdev_attach(s.dev, hwpt.out_hwpt_id));
+		fd = resv_cdev_bind(s.iommufd, self->a);
+		EXPECT_EQ(-EADDRINUSE, fd);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		TH_LOG("no nesting parent here (%s): that case is not reached", strerror(errno));
+	}
+	resv_ioas_close(&s);
+	ASSERT_EQ(0, resv_pci_unbind(self->a));
 }
 
 TEST_HARNESS_MAIN

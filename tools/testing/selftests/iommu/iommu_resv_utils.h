@@ -156,6 +156,35 @@ static inline int resv_read_group(int group, struct resv_region *r, int max)
 	return n;
 }
 
+/*
+ * The regions @bdf reports in its group's reserved_regions_detail, as start,
+ * end and type: what iommufd reserves for the device once it is attached.
+ * -errno, or -EBADMSG on a bad line.
+ */
+static inline int resv_read_device(int group, const char *bdf, struct resv_region *r, int max)
+{
+	char *buf, *line, *save;
+	int n = 0, ret;
+
+	buf = resv_read_group_file(group, "reserved_regions_detail", &ret);
+	if (!buf)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, end;
+		char dev[64];
+
+		if (n == max ||
+		    sscanf(line, "0x%llx 0x%llx %31s %63s", &start, &end, r[n].type, dev) != 4)
+			return -EBADMSG;
+		if (strcmp(dev, bdf))
+			continue;
+		r[n].start = start;
+		r[n].end = end;
+		n++;
+	}
+	return n;
+}
+
 static inline bool resv_type_known(const char *type)
 {
 	static const char * const known[] = {
