@@ -14,6 +14,8 @@
 
 #include "iommu-resv.h"
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
 struct fake_region {
 	u64 start, last;
 	enum iommu_resv_type type;

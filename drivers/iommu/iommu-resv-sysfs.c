@@ -6,16 +6,24 @@
  *  reserved_regions_detail  one line per region per member device, with its
  *                           finer type and its owner
  *
- * Both are seq_file based kernfs files, one record per line: a read sequence
- * from offset 0 gathers the group once, keeps the lines until the sequence
- * reaches the end (or the file is closed), and prints them in as many read()
- * calls as it takes, never cut at PAGE_SIZE. If the regions cannot all be
- * gathered, read() fails with the error (e.g. ENOMEM) instead of returning a
- * partial list.
+ * Both can be longer than a page, so they are binary attributes, the sysfs
+ * interface for such files (as cpumap and cpulist in drivers/base/). sysfs
+ * keeps no state per open file for them: each read() gathers the group,
+ * copies its part of the text and frees everything before it returns. An
+ * open descriptor therefore pins nothing, and group->mutex is held only
+ * while a read() gathers, never across reads. Gatherings for these files
+ * are serialized, so however many readers there are, a task that needs
+ * group->mutex (attach, hotplug) waits for at most one gathering.
+ *
+ * A read() returns whole lines only, unless the caller's buffer is shorter
+ * than the line (then it continues the line on the next read()), so a
+ * reader never gets half a line of one gathering followed by the rest of a
+ * line of another. If the regions cannot all be gathered, read() fails with
+ * the error (e.g. ENOMEM) instead of returning a partial list.
  */
-#include <linux/kernfs.h>
-#include <linux/seq_file.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <linux/sort.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
@@ -172,185 +180,160 @@ iommu_resv_detail_lines(struct iommu_resv_snapshot *snap, unsigned int *nr_lines
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_detail_lines);
 
+/* One gathering for these files at a time, system-wide. */
+static DEFINE_MUTEX(iommu_resv_read_lock);
+
 /**
- * struct iommu_resv_seq - what one read sequence of a file prints
- * @snap: detail view: the gathered snapshot, which @lines point into
- * @lines: detail view: the lines
- * @regions: legacy view: the merged regions, in list order
- * @merged: legacy view: the list that owns @regions
- * @nr: number of lines (detail) or regions (legacy); 0 when nothing is held
- * @gathered: a sequence is under way: the fields above hold its gathering,
- *	      or, once it reached the end, nothing
+ * struct iommu_resv_out - the part of a file one read() returns
+ * @buf: sysfs's buffer
+ * @off: file offset of the read
+ * @count: room in @buf
+ * @pos: file offset of the next line
+ * @done: bytes copied to @buf
+ * @err: a line could not be formatted (-ENOMEM)
  */
-struct iommu_resv_seq {
-	struct iommu_resv_snapshot snap;
-	struct iommu_resv_line *lines;
-	struct iommu_resv_region **regions;
-	struct list_head merged;
-	unsigned int nr;
-	bool gathered;
+struct iommu_resv_out {
+	char *buf;
+	loff_t off;
+	size_t count;
+	loff_t pos;
+	size_t done;
+	int err;
 };
-
-static struct iommu_group *of_to_group(struct kernfs_open_file *of)
-{
-	return of->kn->priv;
-}
-
-static void iommu_resv_seq_release_data(struct iommu_resv_seq *seq)
-{
-	kvfree(seq->lines);
-	kvfree(seq->regions);
-	iommu_put_resv_regions(NULL, &seq->merged);
-	iommu_resv_snapshot_free(&seq->snap);
-	seq->lines = NULL;
-	seq->regions = NULL;
-	seq->nr = 0;
-}
-
-static int iommu_resv_legacy_gather(struct iommu_group *group, struct iommu_resv_seq *seq)
-{
-	struct iommu_resv_region *region;
-	unsigned int n;
-	int ret;
-
-	ret = iommu_get_group_resv_regions(group, &seq->merged);
-	if (ret)
-		return ret;
-	n = list_count_nodes(&seq->merged);
-	if (!n)
-		return 0;
-	seq->regions = kvmalloc_array(n, sizeof(*seq->regions), GFP_KERNEL);
-	if (!seq->regions)
-		return -ENOMEM;
-	list_for_each_entry(region, &seq->merged, list)
-		seq->regions[seq->nr++] = region;
-	return 0;
-}
-
-static int iommu_resv_detail_gather(struct iommu_group *group, struct iommu_resv_seq *seq)
-{
-	struct iommu_resv_line *lines;
-	int ret;
-
-	ret = iommu_group_resv_snapshot(group, &seq->snap);
-	if (ret)
-		return ret;
-	lines = iommu_resv_detail_lines(&seq->snap, &seq->nr);
-	if (IS_ERR(lines))
-		return PTR_ERR(lines);
-	seq->lines = lines;
-	return 0;
-}
-
-static int iommu_resv_seq_open(struct kernfs_open_file *of)
-{
-	struct iommu_resv_seq *seq = kzalloc(sizeof(*seq), GFP_KERNEL_ACCOUNT);
-
-	if (!seq)
-		return -ENOMEM;
-	INIT_LIST_HEAD(&seq->merged);
-	iommu_resv_snapshot_init(&seq->snap);
-	of->priv = seq;
-	return 0;
-}
-
-static void iommu_resv_seq_release(struct kernfs_open_file *of)
-{
-	iommu_resv_seq_release_data(of->priv);
-	kfree(of->priv);
-}
 
 /*
- * Line @pos, or NULL past the last one: the sequence is then over and its
- * gathering is dropped; reading on gives nothing until a read at offset 0.
+ * Account for one line of the file; copy it if it is in the range the read
+ * asks for. Returns false once the read is full (the line did not fit whole)
+ * or failed.
  */
-static void *iommu_resv_seq_line(struct iommu_resv_seq *seq, loff_t pos)
+static __printf(2, 3)
+bool iommu_resv_out_line(struct iommu_resv_out *out, const char *fmt, ...)
 {
-	if (pos >= seq->nr) {
-		iommu_resv_seq_release_data(seq);
-		return NULL;
+	size_t len, from, n;
+	va_list args;
+	char *line;
+
+	va_start(args, fmt);
+	len = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	if (out->pos + len <= out->off) {
+		out->pos += len;
+		return true;
 	}
-	return seq->lines ? (void *)&seq->lines[pos] : (void *)seq->regions[pos];
+	from = out->off > out->pos ? out->off - out->pos : 0;
+	n = min(len - from, out->count - out->done);
+	/* Whole lines after the first one; a part only to make progress. */
+	if (out->done && n < len - from)
+		return false;
+	line = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
+	if (!line) {
+		out->err = -ENOMEM;
+		return false;
+	}
+	va_start(args, fmt);
+	vsnprintf(line, len + 1, fmt, args);
+	va_end(args);
+	memcpy(out->buf + out->done, line + from, n);
+	kfree(line);
+	out->done += n;
+	out->pos += len;
+	return out->done < out->count;
 }
 
-typedef int (*iommu_resv_gather_fn)(struct iommu_group *group,
-				    struct iommu_resv_seq *seq);
-
-static void *iommu_resv_seq_start(struct seq_file *sf, loff_t *ppos,
-				  iommu_resv_gather_fn gather)
+static int iommu_resv_legacy_print(struct iommu_group *group,
+				   struct iommu_resv_out *out)
 {
-	struct kernfs_open_file *of = sf->private;
-	struct iommu_resv_seq *seq = of->priv;
+	struct iommu_resv_region *region;
+	LIST_HEAD(merged);
 	int ret;
 
-	/* A sequence that starts (again) at 0 sees the group as it is now. */
-	if (!*ppos || !seq->gathered) {
-		iommu_resv_seq_release_data(seq);
-		seq->gathered = false;
-		ret = gather(of_to_group(of), seq);
-		if (ret) {
-			iommu_resv_seq_release_data(seq);
-			return ERR_PTR(ret);
-		}
-		seq->gathered = true;
+	ret = iommu_get_group_resv_regions(group, &merged);
+	if (ret)
+		return ret;
+	list_for_each_entry(region, &merged, list) {
+		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s\n",
+					 (long long)region->start,
+					 (long long)iommu_resv_end(region),
+					 iommu_resv_legacy_names[region->type]))
+			break;
 	}
-	return iommu_resv_seq_line(seq, *ppos);
-}
-
-static void *iommu_resv_legacy_start(struct seq_file *sf, loff_t *ppos)
-{
-	return iommu_resv_seq_start(sf, ppos, iommu_resv_legacy_gather);
-}
-
-static void *iommu_resv_detail_start(struct seq_file *sf, loff_t *ppos)
-{
-	return iommu_resv_seq_start(sf, ppos, iommu_resv_detail_gather);
-}
-
-static void *iommu_resv_seq_next(struct seq_file *sf, void *v, loff_t *ppos)
-{
-	struct kernfs_open_file *of = sf->private;
-
-	return iommu_resv_seq_line(of->priv, ++*ppos);
-}
-
-static int iommu_resv_legacy_show(struct seq_file *sf, void *v)
-{
-	const struct iommu_resv_region *region = v;
-
-	seq_printf(sf, "0x%016llx 0x%016llx %s\n", (long long)region->start,
-		   (long long)iommu_resv_end(region),
-		   iommu_resv_legacy_names[region->type]);
+	iommu_put_resv_regions(NULL, &merged);
 	return 0;
 }
 
-static int iommu_resv_detail_show(struct seq_file *sf, void *v)
+static int iommu_resv_detail_print(struct iommu_group *group,
+				   struct iommu_resv_out *out)
 {
-	const struct iommu_resv_line *line = v;
-	const struct iommu_resv_region *r = line->entry->region;
+	struct iommu_resv_snapshot snap;
+	struct iommu_resv_line *lines;
+	unsigned int i, nr;
+	int ret;
 
-	seq_printf(sf, "0x%016llx 0x%016llx %s %s %s %s\n",
-		   (long long)line->start, (long long)line->end,
-		   iommu_resv_type_name(r), line->entry->dev_name,
-		   iommu_resv_owner_names[r->owner_type], r->owner ?: "-");
+	iommu_resv_snapshot_init(&snap);
+	ret = iommu_group_resv_snapshot(group, &snap);
+	if (ret)
+		return ret;
+	lines = iommu_resv_detail_lines(&snap, &nr);
+	if (IS_ERR(lines)) {
+		iommu_resv_snapshot_free(&snap);
+		return PTR_ERR(lines);
+	}
+	for (i = 0; i < nr; i++) {
+		const struct iommu_resv_region *r = lines[i].entry->region;
+
+		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s %s %s %s\n",
+					 (long long)lines[i].start,
+					 (long long)lines[i].end,
+					 iommu_resv_type_name(r),
+					 lines[i].entry->dev_name,
+					 iommu_resv_owner_names[r->owner_type],
+					 r->owner ?: "-"))
+			break;
+	}
+	kvfree(lines);
+	iommu_resv_snapshot_free(&snap);
 	return 0;
 }
 
-static const struct kernfs_ops iommu_resv_legacy_ops = {
-	.open = iommu_resv_seq_open,
-	.release = iommu_resv_seq_release,
-	.seq_start = iommu_resv_legacy_start,
-	.seq_next = iommu_resv_seq_next,
-	.seq_show = iommu_resv_legacy_show,
-};
+static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
+			       size_t count,
+			       int (*print)(struct iommu_group *group,
+					    struct iommu_resv_out *out))
+{
+	struct iommu_resv_out out = { .buf = buf, .off = off, .count = count };
+	ssize_t ret;
 
-static const struct kernfs_ops iommu_resv_detail_ops = {
-	.open = iommu_resv_seq_open,
-	.release = iommu_resv_seq_release,
-	.seq_start = iommu_resv_detail_start,
-	.seq_next = iommu_resv_seq_next,
-	.seq_show = iommu_resv_detail_show,
-};
+	if (!count)
+		return 0;
+	ret = mutex_lock_killable(&iommu_resv_read_lock);
+	if (ret)
+		return ret;
+	ret = print(iommu_group_from_kobj(kobj), &out);
+	mutex_unlock(&iommu_resv_read_lock);
+	if (ret)
+		return ret;
+	/* Whole lines copied before a failure stand: the next read() goes on. */
+	return out.done ?: out.err;
+}
+
+static ssize_t reserved_regions_read(struct file *filp, struct kobject *kobj,
+				     struct bin_attribute *attr, char *buf,
+				     loff_t off, size_t count)
+{
+	return iommu_resv_read(kobj, buf, off, count, iommu_resv_legacy_print);
+}
+
+static ssize_t reserved_regions_detail_read(struct file *filp,
+					    struct kobject *kobj,
+					    struct bin_attribute *attr,
+					    char *buf, loff_t off, size_t count)
+{
+	return iommu_resv_read(kobj, buf, off, count, iommu_resv_detail_print);
+}
+
+/* Size 0: as long as the list, which only a read() knows. */
+static BIN_ATTR_RO(reserved_regions, 0);
+static BIN_ATTR_RO(reserved_regions_detail, 0);
 
 /**
  * iommu_group_resv_sysfs_add - create the reserved-region files of a group
@@ -363,24 +346,10 @@ static const struct kernfs_ops iommu_resv_detail_ops = {
  */
 int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj)
 {
-	static const struct {
-		const char *name;
-		const struct kernfs_ops *ops;
-	} files[] = {
-		{ "reserved_regions", &iommu_resv_legacy_ops },
-		{ "reserved_regions_detail", &iommu_resv_detail_ops },
-	};
-	struct kernfs_node *kn;
-	unsigned int i;
+	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		/* Size and mode as a sysfs attribute would have them. */
-		kn = __kernfs_create_file(kobj->sd, files[i].name, 0444,
-					  GLOBAL_ROOT_UID, GLOBAL_ROOT_GID,
-					  PAGE_SIZE, files[i].ops, group, NULL,
-					  NULL);
-		if (IS_ERR(kn))
-			return PTR_ERR(kn);
-	}
-	return 0;
+	ret = sysfs_create_bin_file(kobj, &bin_attr_reserved_regions);
+	if (ret)
+		return ret;
+	return sysfs_create_bin_file(kobj, &bin_attr_reserved_regions_detail);
 }

@@ -69,6 +69,7 @@ VISIBLE_IF_KUNIT void *iommu_resv_alloc_array(void *old, size_t n, size_t size)
 	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_alloc_array, old, n, size);
 	return kvrealloc(old, array_size(n, size), GFP_KERNEL);
 }
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_alloc_array);
 
 VISIBLE_IF_KUNIT struct iommu_resv_region *
 iommu_resv_alloc_span(const struct iommu_resv_region *region)
@@ -77,6 +78,7 @@ iommu_resv_alloc_span(const struct iommu_resv_region *region)
 	return iommu_alloc_resv_region(region->start, region->length,
 				       region->prot, region->type, GFP_KERNEL);
 }
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_alloc_span);
 
 /**
  * iommu_resv_snapshot_add - add the regions reported for one member device

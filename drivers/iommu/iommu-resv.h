@@ -79,6 +79,7 @@ int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj);
 const char *iommu_resv_type_name(const struct iommu_resv_region *region);
 
 /* In iommu.c, which owns struct iommu_group. */
+struct iommu_group *iommu_group_from_kobj(struct kobject *kobj);
 int iommu_group_resv_snapshot(struct iommu_group *group,
 			      struct iommu_resv_snapshot *snap);
 int iommu_device_resv_snapshot(struct device *dev, struct iommu_resv_snapshot *snap);

@@ -432,6 +432,7 @@ static int parse_mtree(FILE *f, const char *what, struct range **out)
 	while (getline(&line, &size, f) >= 0) {
 		char type[32], name[256];
 		unsigned long long start, end;
+		const char *kind;
 		int prio;
 
 		line[strcspn(line, "\r\n")] = '\0';
@@ -453,7 +454,15 @@ static int parse_mtree(FILE *f, const char *what, struct range **out)
 			   type, name) != 5 || start > end)
 			fail("%s: unexpected line in the flat view of \"memory\": %s", what, line);
 		type[strcspn(type, " ")] = '\0';
-		if (strcmp(type, "ram") && strcmp(type, "rom") && strcmp(type, "ramd"))
+		/* "nv-": non-volatile (NVDIMM) memory, mapped like the rest */
+		kind = strncmp(type, "nv-", 3) ? type : type + 3;
+		/* I/O and ROM devices in ROMD mode are not RAM: VFIO maps neither */
+		if (!strcmp(kind, "i/o") || !strcmp(kind, "romd"))
+			continue;
+		if (strcmp(kind, "ram") && strcmp(kind, "rom") && strcmp(kind, "ramd"))
+			fail("%s: unknown section type \"%s\" in the flat view of \"memory\": %s",
+			     what, type, line);
+		if (start > ULLONG_MAX - (page - 1))
 			continue;
 		start = (start + page - 1) & ~(page - 1);
 		end = ((end + 1) & ~(page - 1)) - 1;
@@ -462,7 +471,7 @@ static int parse_mtree(FILE *f, const char *what, struct range **out)
 		*out = xrealloc(*out, n + 1, sizeof(**out));
 		(*out)[n].start = start;
 		(*out)[n].end = end;
-		(*out)[n++].soft = !strcmp(type, "ramd");
+		(*out)[n++].soft = !strcmp(kind, "ramd");
 	}
 	if (ferror(f))
 		fail("cannot read %s: %s", what, strerror(errno));
@@ -538,7 +547,9 @@ static char *json_value(const char *msg, const char *key)
 		case 'u': {
 			unsigned int c;
 
-			if (sscanf(p + 1, "%4x", &c) != 1)
+			if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) ||
+			    !isxdigit((unsigned char)p[3]) || !isxdigit((unsigned char)p[4]) ||
+			    sscanf(p + 1, "%4x", &c) != 1)
 				goto bad;
 			*o++ = c < 0x80 ? (char)c : '?';
 			p += 4;
@@ -562,24 +573,48 @@ bad:
 	return NULL;
 }
 
-/* The next QMP message that is not an event: one line of JSON. */
+/*
+ * The next QMP message that is not an event: one line of JSON, without its
+ * newline. A line cut short (no newline) means a timeout or a closed
+ * connection.
+ */
 static char *qmp_reply(FILE *f, const char *sock, const char *what)
 {
 	char *line = NULL;
 	size_t size = 0;
+	ssize_t len;
 
 	for (;;) {
 		errno = 0;
-		if (getline(&line, &size, f) < 0) {
+		len = getline(&line, &size, f);
+		if (len <= 0 || line[len - 1] != '\n') {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				fail("QMP %s: no answer to %s within %d s", sock, what,
 				     QMP_TIMEOUT);
 			fail("QMP %s: connection closed while waiting for the answer to %s",
 			     sock, what);
 		}
+		line[strcspn(line, "\r\n")] = '\0';
 		if (!strstr(line, "\"event\":"))
 			return line;
 	}
+}
+
+/* Write all of @buf; no SIGPIPE if the peer has gone. */
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t k;
+
+	while (len) {
+		k = send(fd, buf, len, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		buf += k;
+		len -= k;
+	}
+	return true;
 }
 
 /* Send @cmd (named @name in errors), wait for success; its string result in @ret. */
@@ -589,12 +624,13 @@ static void qmp_command(int fd, FILE *f, const char *sock, const char *name,
 	size_t len = strlen(cmd);
 	char *reply, *desc;
 
-	if (write(fd, cmd, len) != (ssize_t)len)
+	if (!send_all(fd, cmd, len))
 		fail("QMP %s: cannot send %s: %s", sock, name, strerror(errno));
 	reply = qmp_reply(f, sock, name);
 	if (strncmp(reply, "{\"return\":", 10)) {
 		desc = json_value(reply, "desc");
-		reply[strcspn(reply, "\r\n")] = '\0';
+		for (len = desc ? strlen(desc) : 0; len && strchr("\r\n", desc[len - 1]); len--)
+			desc[len - 1] = '\0';
 		fail("QMP %s: %s failed: %s", sock, name, desc ? desc : reply);
 	}
 	if (ret) {
@@ -649,7 +685,7 @@ static int read_mtree_qmp(const char *sock, struct range **out)
 
 static int cmd_check(int group, struct range *rg, int nr)
 {
-	int i, k, conflicts = 0;
+	int i, k, conflicts = 0, warnings = 0;
 	struct group g;
 
 	read_group(group, &g);
@@ -665,9 +701,13 @@ static int cmd_check(int group, struct range *rg, int nr)
 			       r->start, r->end, r->type, r->dev, g.id, r->owner_type, r->owner,
 			       rg[i].soft ? " (RAM device: QEMU goes on without it)" : "");
 			conflicts += !rg[i].soft;
+			warnings += rg[i].soft;
 		}
 	}
-	if (!conflicts)
+	if (!conflicts && warnings)
+		printf("ok: no conflict with the reserved regions of group %d (%d warning%s)\n",
+		       g.id, warnings, warnings == 1 ? "" : "s");
+	else if (!conflicts)
 		printf("ok: no range overlaps a reserved region of group %d\n", g.id);
 	free_group(&g);
 	free(rg);

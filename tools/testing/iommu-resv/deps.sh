@@ -10,7 +10,7 @@ out=${1:-out}
 pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
       cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
-      dwarves)
+      dwarves clang-format)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
@@ -23,6 +23,7 @@ declare -A need_file=(
 	[ccache]=/usr/bin/ccache
 	[sparse]=/usr/bin/sparse
 	[python3]=/usr/bin/python3
+	[clang-format]=/usr/bin/clang-format
 )
 
 missing=()

@@ -38,6 +38,9 @@ KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_deta
 # iommu_resv_qemu: Debian's QEMU in the guest as the real consumer.
 HARNESS_TESTS_x86_64="iommu_resv_qemu"
 HARNESS_TESTS_arm64=""
+# The series' KUnit suites: each must report in every test boot of the
+# patched kernel (x86_64 loads them as modules, arm64 has them built in).
+KUNIT_SUITES="iommu-resv iommu-resv-pci iommu-resv-index iommu-resv-attach"
 # Extra kernel command line for the test boots; KEY=value words become the
 # tests' environment (make stress sets RESV_STRESS_SECONDS and the fuzz's).
 KCMDLINE=""
@@ -160,7 +163,7 @@ fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
 boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without counting
 	local arch=$1 v=${2:-$variant} res=${3-$results} fw=${4:-dt} k label irf t args=()
 	local tests=$KSELFTESTS
-	local htests bundle=() b
+	local htests bundle=() b extra=${QEMU_EXTRA:-}
 	htests=HARNESS_TESTS_$arch
 	htests=${!htests}
 	# The base boot is for the file comparison: the stress run adds nothing there,
@@ -173,6 +176,10 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 		b=$(qemu_bundle "$arch") || return 1
 		[ -z "$b" ] || mapfile -t bundle <<<"$b"
 	fi
+	# iommu_resv_qemu: VFIO pins all of a nested guest's RAM (6 GiB for the
+	# largest layout), so 8 GiB for the boots that run it and for them only
+	# (the topology has 1 GiB; QEMU takes the last -m, QEMU_EXTRA still wins).
+	[[ " $htests " = *" iommu_resv_qemu "* ]] && extra="-m 8G $extra"
 	k=$(kdir "$arch" "$v")
 	label=$arch
 	[ "$fw" = dt ] || label=$label-$fw
@@ -187,12 +194,20 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 			args+=("$t=$OUT/guest/$arch/$t")
 		fi
 	done
+	# A modular kernel's test modules (kbuild.sh lists them), loaded by init.
+	if [ -f "$k/modules/list" ]; then
+		while IFS= read -r t; do args+=("mod:$t=$k/modules/$t"); done < "$k/modules/list"
+	fi
+	# The series' KUnit suites must report, built in or as modules.
+	local suites=""
+	[ "$v" = patched ] && suites=$KUNIT_SUITES
 	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" || return 1
 	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
 		--mode tests --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$KCMDLINE" \
+		--kunit-suites "$suites" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" \
-		--timeout "$BOOT_TIMEOUT" --extra "${QEMU_EXTRA:-}"
+		--timeout "$BOOT_TIMEOUT" --extra "$extra"
 }
 
 # The series keeps reserved_regions byte for byte: boot the unpatched base on
@@ -257,6 +272,18 @@ checkpatch_series() {
 			record_fail "checkpatch/$name" "$(head -n1 <<<"$out")"
 		fi
 	done
+}
+
+# The lines each patch adds to C files, formatted by clang-format with the
+# tree's .clang-format: no statement after the end of another on the same
+# line, no misindented statement (check-format.py says which defects count).
+format_check() {
+	local log=$logdir/check-format.log
+	if "$here/check-format.py" "$OUT/patched/src" base..HEAD > "$log" 2>&1; then
+		echo "pass format/new-lines" >> "$results"
+	else
+		record_fail "format/new-lines" "$(head -n1 "$log")"
+	fi
 }
 
 # sparse (C=2) and W=1 on every kernel .c file the series adds or changes,
@@ -403,6 +430,7 @@ cmd_check() {
 	if [ -z "$quick" ]; then
 		[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
 		[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
+		[ "$variant" = patched ] && phase "clang-format on added lines" format_check
 		[ "$variant" = patched ] && phase "mailable series" mailable_series
 		phase "compile-test builds" compile_tests
 	fi

@@ -28,7 +28,7 @@ s390)   karch=s390; cross=s390x-linux-gnu-; image=none	# compile-test only
 esac
 
 frags=("$here/configs/common.config" "$here/configs/$arch.config")
-[ "$variant" = base ] || frags+=("$here/configs/series.config")
+[ "$variant" = base ] || frags+=("$here/configs/series.config" "$here/configs/series-$arch.config")
 case $flavour in
 test) ;;
 debug) frags+=("$here/configs/debug.config") ;;
@@ -80,6 +80,17 @@ if [ "$flavour" = compile-test ]; then
 fi
 "${kmake[@]}" "$(basename "$image")"
 cp "$bdir/$image" "$bdir/kernel.img"
+# A modular kernel (x86_64: the series' KUnit suites are =m): its modules,
+# flat in $bdir/modules/, loaded by the guest's init in modules.order order.
+rm -rf "$bdir/modules"
+if grep -qx 'CONFIG_MODULES=y' "$bdir/.config"; then
+	"${kmake[@]}" modules
+	mkdir -p "$bdir/modules"
+	while IFS= read -r m; do
+		cp "$bdir/${m%.o}.ko" "$bdir/modules/"
+		basename "${m%.o}.ko" >> "$bdir/modules/list"
+	done < "$bdir/modules.order"
+fi
 if [ "$variant" = patched ] && [ "$flavour" = test ]; then
 	"${kmake[@]}" headers_install INSTALL_HDR_PATH="$bdir/hdr" >/dev/null
 fi

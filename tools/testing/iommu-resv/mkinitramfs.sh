@@ -4,14 +4,16 @@
 # Each name=file goes to /tests/name and is listed in /tests/list (run in
 # that order); "bin:name=file" becomes /bin/name; "run-me=file" becomes
 # /run-me for resv.mode=run; "/abs/path=file" becomes /abs/path (its
-# directories are created).
+# directories are created); "mod:name=file" becomes /lib/modules/name, listed
+# in /lib/modules/list (loaded by init in that order).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 arch=$1 output=$2 gen=$3 busybox=$4
 shift 4
 list=$(mktemp)
 tlist=$(mktemp)
-trap 'rm -f "$list" "$tlist"' EXIT
+mlist=$(mktemp)
+trap 'rm -f "$list" "$tlist" "$mlist"' EXIT
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -24,8 +26,12 @@ trap 'rm -f "$list" "$tlist"' EXIT
 	echo "file /bin/busybox $busybox 0755 0 0"
 	echo "file /init $here/initramfs/init 0755 0 0"
 	echo "file /tests/list $tlist 0644 0 0"
+	echo "dir /lib 0755 0 0"
+	echo "dir /lib/modules 0755 0 0"
+	echo "file /lib/modules/list $mlist 0644 0 0"
 } > "$list"
-declare -A dirs=([/dev]=1 [/bin]=1 [/sbin]=1 [/proc]=1 [/sys]=1 [/tmp]=1 [/tests]=1)
+declare -A dirs=([/dev]=1 [/bin]=1 [/sbin]=1 [/proc]=1 [/sys]=1 [/tmp]=1 [/tests]=1
+		 [/lib]=1 [/lib/modules]=1)
 for a in "$@"; do
 	name=${a%%=*} file=${a#*=}
 	[ -f "$file" ] || { echo "mkinitramfs: error: $file does not exist" >&2; exit 1; }
@@ -38,6 +44,9 @@ for a in "$@"; do
 		echo "file $name $(realpath "$file") $(stat -c %a "$(realpath "$file")") 0 0" >> "$list"
 	elif [ "$name" = run-me ]; then
 		echo "file /run-me $(realpath "$file") 0755 0 0" >> "$list"
+	elif [ "${name#mod:}" != "$name" ]; then
+		echo "file /lib/modules/${name#mod:} $(realpath "$file") 0644 0 0" >> "$list"
+		echo "${name#mod:}" >> "$mlist"
 	elif [ "${name#bin:}" != "$name" ]; then
 		echo "file /bin/${name#bin:} $(realpath "$file") 0755 0 0" >> "$list"
 	else

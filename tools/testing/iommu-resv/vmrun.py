@@ -181,38 +181,82 @@ def split_tests(out):
     return tests
 
 
-def kunit_results(console_log, ktree):
-    """KUnit results from the console, through the tree's own KTAP parser."""
+# A KTAP document starts at a version line that is not indented (nested
+# suites' are); a console timestamp may precede it.
+KTAP_DOC_START = re.compile(r'^(?:\[[^\]]*\] ?)?K?TAP version \d+\s*$')
+KTAP_EMPTY_PLAN = re.compile(r'^(?:\[[^\]]*\] ?)?1\.\.0\s*$')
+
+
+def ktap_documents(console):
+    """The KTAP documents in a console log: one from the built-in suites at
+    boot (KUnit built in), then one per test module as it is loaded."""
+    docs, cur = [], None
+    for line in console.splitlines():
+        if KTAP_DOC_START.match(line):
+            cur = [line]
+            docs.append(cur)
+        elif cur is not None:
+            cur.append(line)
+    return ['\n'.join(d) + '\n' for d in docs]
+
+
+def kunit_results(console_log, ktree, suites=()):
+    """KUnit results from the console, through the tree's own KTAP parser,
+    each KTAP document on its own; every suite named in SUITES must have
+    reported test cases."""
     with open(console_log, errors='replace') as f:
         console = f.read()
-    if 'KTAP version' not in console:
-        return []
-    if re.search(r'^KTAP version 1\n1\.\.0$', console, re.M):
-        return []       # KUnit built in, no suites enabled
-    parser = os.path.join(ktree, 'tools/testing/kunit/kunit.py')
-    js = console_log + '.kunit.json'
-    if os.path.exists(js):
-        os.unlink(js)
-    subprocess.run([sys.executable, parser, 'parse', '--json=' + js, console_log],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        with open(js) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return [('fail', 'kunit', 'KTAP output could not be parsed')]
     res = []
+    parser = os.path.join(ktree, 'tools/testing/kunit/kunit.py')
+    for n, doc in enumerate(ktap_documents(console)):
+        lines = doc.splitlines()
+        if len(lines) > 1 and KTAP_EMPTY_PLAN.match(lines[1]):
+            continue    # KUnit built in, no built-in suite enabled
+        src = '%s.ktap%d' % (console_log, n)
+        js = src + '.json'
+        with open(src, 'w') as f:
+            f.write(doc)
+        if os.path.exists(js):
+            os.unlink(js)
+        subprocess.run([sys.executable, parser, 'parse', '--json=' + js, src],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with open(js) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            res.append(('fail', 'kunit', 'KTAP output could not be parsed'))
+            continue
+        finally:
+            os.unlink(src)
+        found = []
 
-    def walk(group, path):
-        for c in group.get('test_cases', []):
-            st = c.get('status', 'FAIL')
-            v = {'PASS': 'pass', 'SKIP': 'skip'}.get(st, 'fail')
-            res.append((v, '/'.join(path + [c.get('name', '?')]), '' if v == 'pass' else st))
-        for g in group.get('sub_groups', []):
-            walk(g, path + [g.get('name', '?')])
-    walk(data, ['kunit'])
-    if not res:
-        res.append(('fail', 'kunit', 'KUnit ran but no test case was parsed'))
+        def walk(group, path):
+            for c in group.get('test_cases', []):
+                st = c.get('status', 'FAIL')
+                v = {'PASS': 'pass', 'SKIP': 'skip'}.get(st, 'fail')
+                found.append((v, '/'.join(path + [c.get('name', '?')]),
+                              '' if v == 'pass' else st))
+            for g in group.get('sub_groups', []):
+                walk(g, path + [g.get('name', '?')])
+        walk(data, ['kunit'])
+        if not found:
+            found.append(('fail', 'kunit', 'KUnit ran but no test case was parsed'))
+        res += found
+    for s in suites:
+        if not any(n.startswith('kunit/%s/' % s) for _, n, _ in res):
+            res.append(('fail', 'kunit/' + s, 'the suite did not report (not built, '
+                        'or its module did not load)'))
     return res
+
+
+def module_verdicts(out):
+    """The guest's loading and unloading of test modules (@@MODULE lines)."""
+    verdicts = []
+    for m in re.finditer(r'^@@MODULE (\S+) (insmod|rmmod) rc=(\d+)', out, re.M):
+        name, op, rc = m.group(1), m.group(2), int(m.group(3))
+        verdicts.append(('pass' if rc == 0 else 'fail', 'module/%s/%s' % (name, op),
+                         '' if rc == 0 else 'exit status %d' % rc))
+    return verdicts
 
 
 # Kernel types in enum order, their reserved_regions names, and the
@@ -353,7 +397,7 @@ def kmemleak_verdicts(out):
     return verdicts + [('pass', 'kmemleak', '')]
 
 
-def judge(res, expected_tests, ktree):
+def judge(res, expected_tests, ktree, kunit_suites=()):
     """List of (verdict, name, detail) for one 'tests' boot."""
     verdicts = []
     sections = split_tests(res['out'])
@@ -363,7 +407,8 @@ def judge(res, expected_tests, ktree):
             continue
         text, rc = sections[t]
         verdicts += judge_tap(t, text, rc)
-    verdicts += kunit_results(res['console_log'], ktree)
+    verdicts += module_verdicts(res['out'])
+    verdicts += kunit_results(res['console_log'], ktree, kunit_suites)
     if res['timed_out']:
         verdicts.append(('fail', 'boot', 'timed out'))
     elif '@@DONE' not in res['out']:
@@ -387,6 +432,8 @@ def main():
     ap.add_argument('--mode', choices=('tests', 'run'), default='tests')
     ap.add_argument('--tests', default='', help='names expected to run (tests mode)')
     ap.add_argument('--ktree', help='kernel tree (for the KUnit parser)')
+    ap.add_argument('--kunit-suites', default='',
+                    help='KUnit suites that must report (built in or loaded as modules)')
     ap.add_argument('--logdir')
     ap.add_argument('--label', default='')
     ap.add_argument('--results', help='append result lines here (tests mode)')
@@ -463,7 +510,7 @@ def main():
     if res['qemu_out'].strip():
         with open(logbase + '.qemu.log', 'w') as f:
             f.write(res['qemu_out'])
-    verdicts = judge(res, tests, args.ktree or '')
+    verdicts = judge(res, tests, args.ktree or '', args.kunit_suites.split())
     if args.dump:
         with open(args.dump, 'w') as f:
             json.dump(group_dump(res['out']), f, indent=1, sort_keys=True)

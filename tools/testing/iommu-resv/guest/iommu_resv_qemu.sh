@@ -12,6 +12,8 @@
 #     MAP_DMA of the range the tool named, with the group;
 #   - where the tool sees a conflict, a cold plug (-device vfio-pci) of the
 #     same device on the same layout is refused too (QEMU exits).
+#   - the map QEMU reports as refused (vfio_dma_map IOVA, SIZE, hot and cold)
+#     overlaps a range the tool named as a conflict.
 # Both verdicts must occur. On a kernel without reserved_regions_detail (the
 # unpatched base) the tool reads the legacy file; the only region it lists is
 # the MSI window, which QEMU's x86 guests never map, so that check is skipped
@@ -89,6 +91,27 @@ stop() {
 	wait $qpid
 }
 
+# since_mark: the kernel's log after the last line that holds $mark
+since_mark() {
+	dmesg | awk -v m="$mark" 'index($0, m) { f = 1; n = 0; next } { l[++n] = $0 } END { for (i = 1; f && i <= n; i++) print l[i] }'
+}
+
+# dma_map TEXT: "IOVA SIZE" of the first vfio_dma_map(CONTAINER, IOVA, SIZE,
+# VADDR) = ERR that QEMU reports in TEXT (the map that the kernel refused)
+dma_map() {
+	echo "$1" | grep -o 'vfio_dma_map(0x[0-9a-f]*, 0x[0-9a-f]*, 0x[0-9a-f]*, 0x[0-9a-f]*)' |
+		head -n 1 | sed 's/^vfio_dma_map(0x[0-9a-f]*, \(0x[0-9a-f]*\), \(0x[0-9a-f]*\), .*/\1 \2/'
+}
+
+# hits IOVA SIZE RANGES: one of RANGES (START-END ...) overlaps IOVA..IOVA+SIZE-1
+hits() {
+	local s=$(($1)) e=$(($1 + $2 - 1)) r
+	for r in $3; do
+		[ $((${r%-*})) -le $e ] && [ $((${r#*-})) -ge $s ] && return 0
+	done
+	return 1
+}
+
 # q35's root bus takes no hot plug: a root port per edu, each edu's slot
 ports="" i=0
 for b in $edus; do
@@ -121,8 +144,14 @@ for lay in $(echo "$layouts" | sed 's/|.*//'); do
 			not_ok "$what: iommu-resv check --qmp" "exit $vrc: $verdict"
 			continue
 		fi
-		echo "# $what: iommu-resv: $(echo "$verdict" | head -n 1)"
+		echo "$verdict" | sed "s|^|# $what: iommu-resv: |"
+		# the tool's conflict ranges
+		cranges=$(echo "$verdict" | sed -n 's/^conflict: \(0x[0-9a-f]*-0x[0-9a-f]*\) overlaps .*/\1/p')
 		add="{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"vfio-pci\", \"host\": \"$b\", \"id\": \"hp-$(echo "$b" | tr :. --)\"$bus}}"
+		# The kernel's lines after this mark are this device_add's (a mark,
+		# not a line count: the log buffer is full and rotates by then).
+		mark="iommu_resv_qemu: device_add $lay $b $(date +%s)"
+		echo "$mark" > /dev/kmsg
 		reply=$(qmp $sock "$add" 2>&1)
 		arc=$?
 		echo "# $what: device_add: $(echo "$reply" | tail -n 1)"
@@ -136,9 +165,20 @@ for lay in $(echo "$layouts" | sed 's/|.*//'); do
 			not_ok "$what: the tool's verdict is the outcome" "iommu-resv exit $vrc: $verdict" \
 				"device_add: $reply"
 		fi
+		if [ $arc = 1 ]; then
+			# The map QEMU says the kernel refused lies in a range the tool named.
+			map=$(dma_map "$reply")
+			# shellcheck disable=SC2086
+			if [ -n "$map" ] && hits $map "$cranges"; then
+				ok "$what: the refused map ($map) is in a conflict the tool named"
+			else
+				not_ok "$what: the refused map is in a conflict the tool named" \
+					"vfio_dma_map (IOVA SIZE): ${map:-none}" "conflicts: $cranges"
+			fi
+		fi
 		if [ $vrc = 1 ]; then
 			nr_conflict=$((nr_conflict + 1))
-			echo "$lay $b" >> $dir/conflicts
+			echo "$lay $b $(echo "$cranges" | tr '\n' ' ')" >> $dir/conflicts
 		else
 			nr_ok=$((nr_ok + 1))
 		fi
@@ -151,18 +191,28 @@ for lay in $(echo "$layouts" | sed 's/|.*//'); do
 		else
 			not_ok "$what: the guest survives the refused hot plug" "$(tail -n 5 "$dir/$lay.log")"
 		fi
-		# The kernel said why: the refused MAP_DMA of the first range the tool
-		# named, in that group (the kernels with the detailed view log it).
-		# The line is rate-limited: when it is not there, ask again (a refused
-		# device_add changes nothing) once the limit has passed.
-		range=$(echo "$verdict" | sed -n 's/^conflict: \(0x[0-9a-f]*-0x[0-9a-f]*\) overlaps .*/\1/p' | head -n 1)
+		# The kernel said why, since that device_add: the refused MAP_DMA of
+		# the map QEMU reported, in that group (the kernels with the detailed
+		# view log it). The line is rate-limited: when it is not there, ask
+		# again (a refused device_add changes nothing) once the limit has
+		# passed, and look again after the last ask too.
+		range=""
+		if [ -n "$map" ]; then
+			# shellcheck disable=SC2086
+			set -- $map
+			range=$(printf '0x%x-0x%x' $(($1)) $(($1 + $2 - 1)))
+		fi
 		logged=""
 		for try in 1 2 3; do
-			[ -e "/sys/kernel/iommu_groups/$g/reserved_regions_detail" ] || break
-			if dmesg | grep "MAP_DMA $range overlaps reserved" | grep -q "in group $g,"; then
+			if [ ! -e "/sys/kernel/iommu_groups/$g/reserved_regions_detail" ] || [ -z "$range" ]; then
+				break
+			fi
+			if since_mark | grep "MAP_DMA $range overlaps reserved" |
+			   grep -q "in group $g,"; then
 				logged=$try
 				break
 			fi
+			[ $try = 3 ] && break
 			sleep 5
 			qmp $sock "$add" > /dev/null 2>&1
 		done
@@ -170,11 +220,11 @@ for lay in $(echo "$layouts" | sed 's/|.*//'); do
 			:
 		elif [ -n "$logged" ]; then
 			# (the range is not in the name: a guest that ran moves its ROMs into RAM)
-			echo "# $what: logged: MAP_DMA $range"
+			echo "# $what: logged: MAP_DMA $range (ask $logged)"
 			ok "$what: the kernel logged the refused MAP_DMA"
 		else
 			not_ok "$what: the kernel logged the refused MAP_DMA of $range" \
-				"$(dmesg | grep 'overlaps reserved' | tail -n 3)"
+				"$(since_mark | grep 'overlaps reserved' | tail -n 3)"
 		fi
 	done
 	stop
@@ -182,7 +232,7 @@ for lay in $(echo "$layouts" | sed 's/|.*//'); do
 done
 
 # Cold plug where the tool saw a conflict: QEMU must refuse to start.
-while read -r lay b; do
+while read -r lay b cranges; do
 	args=$(echo "$layouts" | sed -n "s/^$lay|//p")
 	what="$lay: $b"
 	rm -f $sock
@@ -201,10 +251,15 @@ while read -r lay b; do
 	if [ -n "$started" ]; then
 		stop
 		not_ok "$what: cold plug refused" "QEMU started with the device"
-	elif ! wait $qpid && grep -q 'vfio' "$dir/$lay-cold.log"; then
-		# QEMU's message without its pointers: IOVA, size, error
-		ok "$what: cold plug refused ($(grep -m 1 -o 'vfio_dma_map([^)]*) = [-0-9]*' "$dir/$lay-cold.log" |
-			sed 's/(0x[0-9a-f]*, \(0x[0-9a-f]*, 0x[0-9a-f]*\), 0x[0-9a-f]*)/(\1)/'))"
+	elif ! wait $qpid && map=$(dma_map "$(cat "$dir/$lay-cold.log")") && [ -n "$map" ]; then
+		# The map QEMU failed on lies in a range the tool named.
+		# shellcheck disable=SC2086
+		if hits $map "$cranges"; then
+			ok "$what: cold plug refused, on a map the tool named (IOVA SIZE $map)"
+		else
+			not_ok "$what: cold plug refused, on a map the tool named" \
+				"vfio_dma_map (IOVA SIZE): $map" "conflicts: $cranges"
+		fi
 	else
 		not_ok "$what: cold plug refused" "$(tail -n 5 "$dir/$lay-cold.log")"
 	fi

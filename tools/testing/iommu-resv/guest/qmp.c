@@ -27,7 +27,10 @@ static char *reply(void)
 	static size_t size;
 
 	for (;;) {
-		if (getline(&line, &size, in) < 0) {
+		ssize_t len = getline(&line, &size, in);
+
+		/* a line without its newline: cut by a timeout or a close */
+		if (len <= 0 || line[len - 1] != '\n') {
 			fprintf(stderr, "qmp: connection closed or timed out\n");
 			exit(2);
 		}
@@ -37,14 +40,30 @@ static char *reply(void)
 	}
 }
 
+/* All of @buf, without SIGPIPE if QEMU has closed the socket. */
+static void send_all(const char *buf, size_t len)
+{
+	ssize_t k;
+
+	while (len) {
+		k = send(fd, buf, len, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			fprintf(stderr, "qmp: send: %s\n", k ? strerror(errno) : "nothing sent");
+			exit(2);
+		}
+		buf += k;
+		len -= k;
+	}
+}
+
 static int command(const char *cmd)
 {
 	char *r;
 
-	if (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
-		fprintf(stderr, "qmp: write: %s\n", strerror(errno));
-		exit(2);
-	}
+	send_all(cmd, strlen(cmd));
+	send_all("\n", 1);
 	r = reply();
 	puts(r);
 	fflush(stdout);

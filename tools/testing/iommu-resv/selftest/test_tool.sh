@@ -4,7 +4,9 @@
 # Host tests of tools/iommu/iommu-resv against a fake sysfs tree (--sysfs):
 # list (text and JSON) on a kernel with and without reserved_regions_detail,
 # check verdicts and exit statuses at region edges, and a one-line error with
-# exit status 2 for each kind of bad input. TAP on stdout.
+# exit status 2 for each kind of bad input; check --mtree on saved QEMU 7.2
+# text, --qmp against fake QMP servers (python3) that misbehave and against
+# a live QEMU of the host's. TAP on stdout.
 set -u
 top=$(realpath "$(dirname "$0")/../../../..")
 tmp=$(mktemp -d)
@@ -69,7 +71,7 @@ lines() {
 }
 
 S=(--sysfs "$s")
-echo "1..48"
+echo "1..58"
 expect "help" 0 "^usage: iommu-resv" --help
 expect "list: groups in order" 0 "^group 3$" "${S[@]}" list
 lines "list: two groups" 2 "^group " "${S[@]}" list
@@ -175,6 +177,22 @@ mt "$tmp/ramd.mtree" '  00000000e0000000-00000000e0000fff (prio 1, ramd): 0000:0
 expect "mtree: a ram-device section is checked, not fatal" 0 \
 	"^warning: 0xe0000000-0xe0000fff overlaps 0x00000000dd800000-0x00000000fd7fffff bridge-window of 0000:0c:00.0 in group 12, owner device /sys/devices/pci0000:00/0000:00:0c.0 \\(RAM device: QEMU goes on without it\\)$" \
 	"${M[@]}" --mtree "$tmp/ramd.mtree"
+lines "mtree: warnings only: no claim that nothing overlaps" 1 \
+	"^ok: no conflict with the reserved regions of group 12 \\(1 warning\\)$" "${M[@]}" --mtree "$tmp/ramd.mtree"
+lines "mtree: warnings only: not \"no range overlaps\"" 0 "no range overlaps" "${M[@]}" --mtree "$tmp/ramd.mtree"
+# QEMU 7.2 prints NVDIMM memory as nv-ram (nv-rom): mapped all the same.
+mt "$tmp/nv.mtree" '  00000000e0000000-00000000e01fffff (prio 1, nv-ram): nvdimm0'
+expect "mtree: an nv-ram section conflicts" 1 \
+	"^conflict: 0xe0000000-0xe01fffff overlaps 0x00000000dd800000-0x00000000fd7fffff bridge-window " \
+	"${M[@]}" --mtree "$tmp/nv.mtree"
+mt "$tmp/unk.mtree" '  00000000e0000000-00000000e0000fff (prio 1, xram): what'
+expect "error: unknown section type" 2 \
+	"^iommu-resv: $tmp/unk.mtree: unknown section type \"xram\" in the flat view of \"memory\": " \
+	"${M[@]}" --mtree "$tmp/unk.mtree"
+lines "error: unknown section type, one line" 1 "" "${M[@]}" --mtree "$tmp/unk.mtree"
+mt "$tmp/top.mtree" '  fffffffffffff800-ffffffffffffffff (prio 1, ram): top'
+expect "mtree: a section in the last page, start not rounded past 2^64" 0 "^ok: no range overlaps" \
+	"${M[@]}" --mtree "$tmp/top.mtree"
 mt "$tmp/edge.mtree" '  00000000dd7ff000-00000000dd7fffff (prio 1, ram): below' \
 	'  00000000fd800000-00000000fd800fff (prio 1, rom): above'
 expect "mtree: sections just outside the window" 0 "^ok:" "${M[@]}" --mtree "$tmp/edge.mtree"
@@ -198,6 +216,59 @@ expect "error: unreadable mtree" 2 "^iommu-resv: cannot read $tmp/none.mtree: No
 	"${M[@]}" --mtree "$tmp/none.mtree"
 expect "error: no QMP socket" 2 "^iommu-resv: cannot connect to QMP socket $tmp/none.sock: No such file or directory$" \
 	"${M[@]}" --qmp "$tmp/none.sock"
+# A fake QMP server (python3): MODE greeting-then-close, cut (a greeting
+# without its newline, then close), error (an error with a newline in its
+# desc to qmp_capabilities), badu (a \\u escape short of 4 hex digits).
+fake_qmp() { # MODE: serve one client on $tmp/f.sock in the background
+	rm -f "$tmp/f.sock"
+	python3 - "$tmp/f.sock" "$1" <<'EOP' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+g = b'{"QMP": {"version": {}, "capabilities": []}}'
+mode = sys.argv[2]
+if mode == 'cut':
+    c.sendall(g)
+else:
+    c.sendall(g + b'\r\n')
+if mode == 'error':
+    c.recv(4096)
+    c.sendall(b'{"error": {"class": "GenericError", "desc": "no way\\n"}}\r\n')
+    time.sleep(1)
+elif mode == 'badu':
+    c.recv(4096)
+    c.sendall(b'{"return": {}}\r\n')
+    c.recv(4096)
+    c.sendall(b'{"return": "\\u12"}\r\n')
+    time.sleep(1)
+c.close()
+EOP
+	for _ in $(seq 50); do [ -S "$tmp/f.sock" ] && break; sleep 0.1; done
+}
+fake() { # NAME STATUS PATTERN MODE: one line on stderr, nothing on stdout
+	local name=$1 status=$2 pattern=$3 rc
+	fake_qmp "$4"
+	"$tool" "${M[@]}" --qmp "$tmp/f.sock" > "$tmp/f.out" 2> "$tmp/f.err"
+	rc=$?
+	wait
+	if [ "$rc" = "$status" ] && [ ! -s "$tmp/f.out" ] && [ "$(wc -l < "$tmp/f.err")" = 1 ] &&
+	   grep -qE -- "$pattern" "$tmp/f.err"; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc (want $status), stdout:" "$(cat "$tmp/f.out")" "stderr:" \
+			"$(cat "$tmp/f.err")" "want /$pattern/ on one line"
+	fi
+}
+fake "qmp: QEMU closes after the greeting: no SIGPIPE" 2 \
+	"^iommu-resv: (QMP $tmp/f.sock: connection closed while waiting for the answer to qmp_capabilities|QMP $tmp/f.sock: cannot send qmp_capabilities: Broken pipe)$" \
+	close
+fake "qmp: a greeting cut short is a closed connection" 2 \
+	"^iommu-resv: QMP $tmp/f.sock: connection closed while waiting for the answer to the connection$" cut
+fake "qmp: an error's desc without its newline" 2 "^iommu-resv: QMP $tmp/f.sock: qmp_capabilities failed: no way$" error
+fake "qmp: a \\u escape short of 4 hex digits is refused" 2 \
+	"^iommu-resv: QMP $tmp/f.sock: unexpected answer: \\{\"return\": \"\\\\u12\"\\}$" badu
 expect "error: ranges and qmp" 2 "^iommu-resv: check needs one of --ranges" \
 	"${M[@]}" --qmp "$tmp/none.sock" --ranges 0-1
 
@@ -205,19 +276,29 @@ expect "error: ranges and qmp" 2 "^iommu-resv: check needs one of --ranges" \
 # QMP client of our own (python3) gets, and finds the RAM section that
 # crosses the window, computed here from that text.
 qemu_live() { # NAME ARGS...: verdicts of --qmp and --mtree on a paused QEMU
-	local name=$1 pid i
+	local name=$1 pid
 	shift
 	rm -f "$tmp/q.sock"
 	qemu-system-x86_64 "$@" -S -nodefaults -display none -accel tcg \
 		-qmp "unix:$tmp/q.sock,server=on,wait=off" > "$tmp/$name.qemu.log" 2>&1 &
 	pid=$!
-	for i in $(seq 50); do [ -S "$tmp/q.sock" ] && break; sleep 0.1; done
-	"$tool" "${M[@]}" --qmp "$tmp/q.sock" > "$tmp/$name.qmp.out" 2>&1
+	# A slow host: up to 60 s for the socket, bounded waits for each client,
+	# and QEMU killed rather than waited for if it does not quit.
+	for _ in $(seq 600); do [ -S "$tmp/q.sock" ] && break; sleep 0.1; done
+	timeout 120 "$tool" "${M[@]}" --qmp "$tmp/q.sock" > "$tmp/$name.qmp.out" 2>&1
 	echo $? >> "$tmp/$name.qmp.out"
-	python3 - "$tmp/q.sock" > "$tmp/$name.live.mtree" 2>"$tmp/$name.py.err" <<'EOP'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
+	timeout 120 python3 - "$tmp/q.sock" > "$tmp/$name.live.mtree" 2>"$tmp/$name.py.err" <<'EOP'
+import json, socket, sys, time
+for i in range(600):
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        break
+    except OSError:
+        s.close()
+        if i == 599:
+            raise
+        time.sleep(0.1)
 f = s.makefile('rw')
 def cmd(c):
     f.write(json.dumps(c) + '\n')
@@ -232,6 +313,9 @@ sys.stdout.write(cmd({'execute': 'human-monitor-command',
                       'arguments': {'command-line': 'info mtree -f'}})['return'])
 cmd({'execute': 'quit'})
 EOP
+	echo "python3 exit $?" >> "$tmp/$name.py.err"
+	for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill -0 $pid 2>/dev/null && kill -9 $pid
 	wait $pid
 	"$tool" "${M[@]}" --mtree "$tmp/$name.live.mtree" > "$tmp/$name.mtree.out" 2>&1
 	echo $? >> "$tmp/$name.mtree.out"
@@ -279,5 +363,5 @@ else
 	echo "ok $((n - 1)) qmp: live QEMU 7.2, pc # SKIP no qemu-system-x86_64"
 	echo "ok $n qmp: live QEMU 7.2, q35 # SKIP no qemu-system-x86_64"
 fi
-[ "$n" = 48 ] || not_ok "plan" "ran $n tests, planned 48"
+[ "$n" = 58 ] || not_ok "plan" "ran $n tests, planned 58"
 exit $((failed > 0))

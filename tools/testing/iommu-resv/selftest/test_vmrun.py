@@ -132,6 +132,37 @@ def kunit_failure_fails():
 
 
 @case
+def kunit_modules_judged():
+    # Built in with no suite (1..0), then one KTAP document per loaded module:
+    # each is parsed; a failing case in the second module fails; a suite that
+    # must report and did not fails; a module that did not load fails.
+    doc = ('KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: %s\n'
+           '    1..1\n    %s 1 c\n%s 1 %s\n')
+    console = ('KTAP version 1\n1..0\nsome_test: loading test module taints kernel.\n' +
+               doc % ('m1', 'ok', 'ok', 'm1') + 'random line\n' +
+               doc % ('m2', 'not ok', 'not ok', 'm2'))
+    out = ('@@MODULE m1.ko insmod rc=0\n@@MODULE m1.ko rmmod rc=0\n'
+           '@@MODULE m2.ko insmod rc=0\n@@MODULE m2.ko rmmod rc=0\n'
+           '@@MODULE m3.ko insmod rc=1\n@@MODULE m3.ko rmmod rc=1\n@@DONE\n')
+    here = os.path.dirname(os.path.realpath(__file__))
+    ktree = os.environ.get('OUT', os.path.join(here, '../../../../out')) + '/patched/src'
+    if not os.path.exists(ktree + '/tools/testing/kunit/kunit.py'):
+        print('# no assembled tree for the KUnit parser')
+        return False
+    res = boot_result(out, console)
+    try:
+        vs = vmrun.judge(res, [], ktree, ['m1', 'm2', 'm3'])
+        builtin_only = vmrun.kunit_results(res['console_log'], ktree)
+    finally:
+        os.unlink(res['console_log'])
+    fails = sorted(n for v, n, _ in vs if v == 'fail')
+    return (('pass', 'kunit/m1/c', '') in vs and
+            fails == ['kunit/m2/c', 'kunit/m3', 'module/m3.ko/insmod', 'module/m3.ko/rmmod'] and
+            ('pass', 'module/m1.ko/insmod', '') in vs and
+            len(builtin_only) == 2)
+
+
+@case
 def kmemleak_in_iommu_code_fails():
     ok = '@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n'
     leak = ('unreferenced object 0xffff888001234567 (size 64):\n'

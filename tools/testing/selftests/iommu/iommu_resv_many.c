@@ -4,7 +4,10 @@
  * injector (CONFIG_IOMMU_RESV_INJECT): both sysfs files list every region,
  * well past one page, and VFIO type1 enforces every one of them.
  */
+#include <signal.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
@@ -124,49 +127,223 @@ static void uninject(void *bdf)
 	inject(bdf, 0);
 }
 
+/* Is every line of @got (modified) a whole line of @a or of @b ("\n"-led)? */
+static bool lines_from(char *got, const char *a, const char *b)
+{
+	char *line, *save, needle[1024];
+
+	for (line = strtok_r(got, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		snprintf(needle, sizeof(needle), "\n%s\n", line);
+		if (!strstr(a, needle) && !strstr(b, needle))
+			return false;
+	}
+	return true;
+}
+
 /*
- * A read sequence prints one gathering, however many read() calls it takes:
- * small reads give the bytes of a whole read, regions that go away mid-way
- * do not change the rest of the sequence, and a read from offset 0 again
- * sees the group as it is then.
+ * Each read() gathers the group: small reads give the bytes of a whole read;
+ * when the regions change between two read() calls, each line read is a
+ * whole line of the list before or of the list after (never part of a line
+ * of each); a read from offset 0 again sees the group as it is then.
  */
-TEST_F(many, one_gathering_per_read_sequence)
+TEST_F_TIMEOUT(many, read_sequences, 300)
 {
 	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
-	static char whole[1 << 20], pieces[1 << 20];
+	static char before[1 << 20], after[1 << 20], pieces[1 << 20];
 	char path[PATH_MAX];
-	ssize_t len, n;
+	ssize_t len, alen, n;
 	int f, fd;
 
 	for (f = 0; f < 2; f++) {
 		ASSERT_EQ(0, inject(self->bdf[0], NR_INJECT));
 		snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", self->group, files[f]);
-		len = resv_read_file(path, whole, sizeof(whole));
-		ASSERT_LT(self->page, len);
+		before[0] = '\n';
+		len = resv_read_file(path, before + 1, sizeof(before) - 1);
+		ASSERT_LT(2 * self->page, len);
 
 		fd = open(path, O_RDONLY);
 		ASSERT_LE(0, fd);
-		n = read_in_pieces(fd, pieces, sizeof(pieces), 7, 0, NULL, NULL);
+		/* Pieces shorter than a line: each read() gathers the group. */
+		n = read_in_pieces(fd, pieces, sizeof(pieces), 61, 0, NULL, NULL);
 		EXPECT_EQ(len, n);
-		EXPECT_STREQ(whole, pieces);
+		EXPECT_STREQ(before + 1, pieces);
 
-		/* Take the injected regions away after the first 100 bytes. */
+		/* Take the injected regions away after the first page. */
 		ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
-		n = read_in_pieces(fd, pieces, sizeof(pieces), 100, 100, uninject, self->bdf[0]);
-		EXPECT_EQ(len, n);
-		EXPECT_STREQ(whole, pieces);
+		n = read_in_pieces(fd, pieces, sizeof(pieces), self->page, self->page,
+				   uninject, self->bdf[0]);
+		ASSERT_LT(0, n);
+		EXPECT_EQ('\n', pieces[n - 1]);
+		after[0] = '\n';
+		alen = resv_read_file(path, after + 1, sizeof(after) - 1);
+		ASSERT_LT(0, alen);
+		EXPECT_GT(len, alen);
+		EXPECT_TRUE(lines_from(pieces, before, after));
 
 		/* From offset 0 again: the file as it now reads, without them. */
 		ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
-		n = read_in_pieces(fd, pieces, sizeof(pieces), 4096, 0, NULL, NULL);
+		n = read_in_pieces(fd, pieces, sizeof(pieces), self->page, 0, NULL, NULL);
 		close(fd);
-		EXPECT_LT(0, n);
-		EXPECT_GT(len, n);
+		EXPECT_EQ(alen, n);
+		EXPECT_STREQ(after + 1, pieces);
 		EXPECT_EQ(NULL, strstr(pieces, "debugfs/resv_inject"));
-		len = resv_read_file(path, whole, sizeof(whole));
-		EXPECT_EQ(len, n);
-		EXPECT_STREQ(whole, pieces);
 	}
+}
+
+#define NR_READERS	4
+#define FDS_PER_READER	50
+#define NR_ATTACHES	15
+
+/* Slab and vmalloc memory in use, in bytes (/proc/meminfo). */
+static long long kernel_mem(void)
+{
+	char line[128];
+	long long kb, sum = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %lld kB", &kb) == 1 ||
+		    sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
+			sum += kb * 1024;
+	fclose(f);
+	return sum;
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median time of a type1 attach of @group (container, SET_IOMMU, close). */
+static long long attach_median(int group)
+{
+	long long t[NR_ATTACHES], t0;
+	int i, container, gfd = -1;
+
+	for (i = 0; i < NR_ATTACHES; i++) {
+		t0 = now_ns();
+		container = resv_type1_container(group, &gfd);
+		if (container < 0)
+			return container;
+		close(gfd);
+		close(container);
+		t[i] = now_ns() - t0;
+	}
+	qsort(t, NR_ATTACHES, sizeof(t[0]), cmp_ll);
+	return t[NR_ATTACHES / 2];
+}
+
+/*
+ * An unprivileged reader: open FDS_PER_READER descriptors of the group's
+ * files, read a byte from each, say so on @ready, then read a byte at
+ * offset 0 from each in turn until killed. Exits 1 on an errno other than
+ * ENOMEM or EINTR, or a read that returns nothing.
+ */
+static void reader(int group, int ready)
+{
+	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
+	int fds[FDS_PER_READER], i;
+	char path[PATH_MAX], c;
+	ssize_t n;
+
+	if (setgid(65534) || setuid(65534))
+		_exit(2);
+	for (i = 0; i < FDS_PER_READER; i++) {
+		snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", group, files[i % 2]);
+		fds[i] = open(path, O_RDONLY);
+		if (fds[i] < 0)
+			_exit(1);
+		n = read(fds[i], &c, 1);
+		if (n == 0 || (n < 0 && errno != ENOMEM && errno != EINTR))
+			_exit(1);
+	}
+	if (write(ready, "r", 1) != 1)
+		_exit(2);
+	for (i = 0;; i = (i + 1) % FDS_PER_READER) {
+		n = pread(fds[i], &c, 1, 0);
+		if (n == 0 || (n < 0 && errno != ENOMEM && errno != EINTR))
+			_exit(1);
+	}
+}
+
+/*
+ * Hostile readers: unprivileged processes keep many descriptors of the
+ * files open and read a byte from each. They get that byte (or a clean
+ * errno), an open descriptor pins less than a page (the file itself is
+ * several pages: a descriptor holding the group's gathering would pin more),
+ * attaching the group they read keeps working at a bounded cost, and the
+ * memory comes back when they are gone.
+ */
+TEST_F_TIMEOUT(many, hostile_readers, 300)
+{
+	long long mem0, mem_open, mem_end, t_alone, t_loaded, t_read, t0;
+	static char text[1 << 20];
+	pid_t pid[NR_READERS];
+	int i, status, pipefd[2], bad = 0;
+	char path[PATH_MAX], c;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions_detail",
+		 self->group);
+	t0 = now_ns();
+	len = resv_read_file(path, text, sizeof(text));
+	t_read = now_ns() - t0;
+	ASSERT_LT(2 * self->page, len);
+	t_alone = attach_median(self->group);
+	ASSERT_LT(0, t_alone);
+
+	mem0 = kernel_mem();
+	ASSERT_LT(0, mem0);
+	ASSERT_EQ(0, pipe(pipefd));
+	for (i = 0; i < NR_READERS; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i]) {
+			close(pipefd[0]);
+			reader(self->group, pipefd[1]);
+		}
+	}
+	close(pipefd[1]);
+	for (i = 0; i < NR_READERS; i++)
+		ASSERT_EQ(1, read(pipefd[0], &c, 1)) TH_LOG("reader %d did not get going", i);
+	close(pipefd[0]);
+	mem_open = kernel_mem();
+	t_loaded = attach_median(self->group);
+
+	for (i = 0; i < NR_READERS; i++)
+		kill(pid[i], SIGKILL);
+	for (i = 0; i < NR_READERS; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		/* Killed while reading: anything else means a bad read. */
+		if (!WIFSIGNALED(status))
+			bad++;
+	}
+	usleep(200000);
+	mem_end = kernel_mem();
+
+	ksft_print_msg("file %zd bytes, read in %lld us; %d descriptors: +%lld bytes each; "
+		       "attach %lld us alone, %lld us with %d readers; after: %+lld bytes\n",
+		       len, t_read / 1000, NR_READERS * FDS_PER_READER,
+		       (mem_open - mem0) / (NR_READERS * FDS_PER_READER), t_alone / 1000,
+		       t_loaded / 1000, NR_READERS, mem_end - mem0);
+	EXPECT_EQ(0, bad) TH_LOG("%d readers saw a bad read", bad);
+	EXPECT_LT(mem_open - mem0, (long long)NR_READERS * FDS_PER_READER * self->page);
+	EXPECT_LT(0, t_loaded) TH_LOG("attach failed under load: %lld", t_loaded);
+	/* Sharing the CPU with the readers, and waiting for one gathering. */
+	EXPECT_GT((NR_READERS + 1) * 2 * t_alone + 2 * t_read, t_loaded);
+	EXPECT_GT(1 << 20, mem_end - mem0);
 }
 
 /* type1 rejects a map over any of them and accepts the gaps between. */
