@@ -26,7 +26,11 @@
  * B keeps the group attached); the regions are made with the test-only
  * injector (CONFIG_IOMMU_RESV_INJECT), so the expectations are the test's.
  */
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
@@ -398,6 +402,67 @@ TEST_F(hotplug, pci_change_anywhere_regathers)
 	EXPECT_ENFORCED(false);
 	EXPECT_EQ(0, resv_be_unmap(&self->be, R_START, self->page));
 	EXPECT_EQ(0, resv_be_map(&self->be, self->dst, R_START, self->page));
+	resv_be_close(&self->be);
+}
+
+/*
+ * Regions that keep changing (a hotplug loop elsewhere, a rescan that keeps
+ * reprogramming windows) fail no call, and each call still sees what
+ * changed before it: a child toggles A's region as fast as it can, which
+ * moves B's generation at every write, while the test toggles B's own
+ * region R and checks that the next call of B's backend enforces R exactly
+ * as it was just set.
+ */
+TEST_F(hotplug, calls_succeed_while_regions_keep_changing)
+{
+	pid_t parent = getpid(), pid;
+	struct resv_range r[RESV_MAX];
+	int i, n, ret, failed = 0, stale = 0, status;
+	struct timespec t0, t;
+	bool on;
+
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char on_a[128], off_a[32];
+
+		/* A region of A's away from R (type1 enforces A's regions too) */
+		snprintf(on_a, sizeof(on_a), "%s 1 0x%llx 0x%llx 0x%llx", self->a,
+			 (unsigned long long)(R_START + 4 * R_SIZE),
+			 (unsigned long long)R_SIZE, (unsigned long long)R_SIZE);
+		snprintf(off_a, sizeof(off_a), "%s 0", self->a);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; getppid() == parent; i++)
+			resv_write_file(RESV_INJECT, i & 1 ? on_a : off_a);
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0, t = t0; t.tv_sec - t0.tv_sec < 3 || i < 200; i++) {
+		on = i & 1;
+		ASSERT_EQ(0, inject(self->b, on));
+		ret = resv_be_map(&self->be, self->src, self->iova_src, self->page);
+		if (!ret)
+			ret = resv_be_unmap(&self->be, self->iova_src, self->page);
+		n = ret ?: resv_be_ranges(&self->be, r, RESV_MAX);
+		if (n < 0 && !failed++)
+			TH_LOG("call %d failed: %s", i, strerror(-n));
+		if (n > 0 && resv_usable(r, n, R_START, R_END) == on && !stale++)
+			TH_LOG("call %d: R %s, but the backend does not know", i,
+			       on ? "reserved" : "gone");
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("%d rounds of inject, map, unmap and ranges; %d failed, %d stale", i, failed,
+	       stale);
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, stale);
+
+	/* Once the changes stop, the backend follows the last one */
+	ASSERT_EQ(0, inject(self->a, false));
+	ASSERT_EQ(0, inject(self->b, false));
+	EXPECT_ENFORCED(false);
 	resv_be_close(&self->be);
 }
 

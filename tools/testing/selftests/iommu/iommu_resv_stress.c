@@ -10,9 +10,15 @@
  *         own: MAP/UNMAP loops through type1 and through iommufd, at and
  *         across the edges of every reported range; readers of every
  *         group's files; attach/detach of a third group to a container and
- *         to an IOAS; PCI remove + rescan of a member of the group that a
- *         mapper holds. The two mappers swap backends half-way. At the end
- *         each backend's usable ranges must be the complement of sysfs.
+ *         to an IOAS; PCI remove + rescan of a member A of the group that a
+ *         mapper holds through another member B. The two mappers swap
+ *         backends half-way. A has a region R of its own (the test-only
+ *         injector, where there is one), which the mapper of its group maps
+ *         when it can, while it tries to open A: A must never open while R
+ *         is mapped, nor R be mapped while A is open. At the end each
+ *         backend's usable ranges must be the complement of what sysfs lists
+ *         for what it enforces (type1: the group; iommufd: the attached
+ *         device).
  *  fuzz   up to RESV_FUZZ_CALLS (default 20000) random VFIO_IOMMU_MAP_DMA,
  *         UNMAP_DMA, GET_INFO and iommufd IOAS calls with malformed sizes,
  *         flags, addresses and lengths, from seed RESV_FUZZ_SEED (default
@@ -33,9 +39,14 @@
 #define MAX_EDUS	64
 #define BUF_PAGES	16
 
+/* A's own region, made by the injector: inside both apertures */
+#define R_START		0x4000000000ULL
+#define R_SIZE		0x200000ULL
+
 /* Counters shared by the worker processes */
 struct stress_stats {
 	unsigned long maps, maps_refused, reads, attaches, hotplugs, calls;
+	unsigned long opens[2], opens_refused[2];	/* type1, iommufd */
 	unsigned long violations, unexpected, mismatches;
 };
 
@@ -95,21 +106,48 @@ static const struct resv_region *overlap(const struct resv_region *r, int n,
 }
 
 /*
- * A mapping that just succeeded must overlap nothing the group reports now
- * (it is still in place, so "now" is a moment it existed at).
+ * What a backend enforces for @group, which it holds through @bdf: type1
+ * the group's list, iommufd the attached device's regions.
  */
-static void check_mapped(struct stress_stats *st, int group, const char *how,
-			 uint64_t iova, uint64_t len)
+static int read_enforced(bool iommufd, int group, const char *bdf, struct resv_region *r)
+{
+	return iommufd ? resv_read_device(group, bdf, r, RESV_MAX) :
+			 resv_read_group(group, r, RESV_MAX);
+}
+
+static bool listed(const struct resv_region *r, int n, const struct resv_region *x)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].start == x->start && r[i].end == x->end && !strcmp(r[i].type, x->type))
+			return true;
+	return false;
+}
+
+/*
+ * A mapping that just succeeded must overlap nothing its backend enforces
+ * (read_enforced()) now: it is still in place, so "now" is a moment it
+ * existed at. With @before, what was enforced before the map, a region
+ * counts only if it was there too: a member may have joined in between
+ * (whether it can then open is what exercise_join() checks).
+ */
+static void check_mapped(struct stress_stats *st, bool iommufd, int group, const char *bdf,
+			 const char *how, uint64_t iova, uint64_t len,
+			 const struct resv_region *before, int nb)
 {
 	struct resv_region r[RESV_MAX];
-	const struct resv_region *x;
-	int n = resv_read_group(group, r, RESV_MAX);
+	const struct resv_region *x = NULL;
+	int n = read_enforced(iommufd, group, bdf, r), i;
 
 	if (n < 0) {
 		problem(&st->unexpected, "%s: reading group %d: %s", how, group, strerror(-n));
 		return;
 	}
-	x = overlap(r, n, iova, iova + len - 1);
+	for (i = 0; i < n && !x; i++)
+		if (overlap(&r[i], 1, iova, iova + len - 1) &&
+		    (!before || listed(before, nb, &r[i])))
+			x = &r[i];
 	if (x)
 		problem(&st->violations,
 			"VIOLATION: %s mapped 0x%llx-0x%llx over %s 0x%llx-0x%llx of group %d",
@@ -117,18 +155,46 @@ static void check_mapped(struct stress_stats *st, int group, const char *how,
 			x->type, (unsigned long long)x->start, (unsigned long long)x->end, group);
 }
 
-/* A backend's usable ranges against the complement of the group's list */
-static bool ranges_agree(struct resv_be *be, int group)
+static bool same_list(const struct resv_region *a, int na,
+		      const struct resv_region *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].start != b[i].start || a[i].end != b[i].end ||
+		    strcmp(a[i].type, b[i].type))
+			return false;
+	return true;
+}
+
+/*
+ * A backend's usable ranges against the complement of what sysfs lists for
+ * what it enforces (read_enforced()). The two are read one after the other
+ * while other workers change the lists, so a comparison counts only if the
+ * list read before the backend's ranges is still the list after them; a few
+ * tries find such a moment.
+ */
+static bool ranges_agree(struct resv_be *be, int group, const char *bdf)
 {
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
-	struct resv_region r[RESV_MAX];
-	int n = resv_read_group(group, r, RESV_MAX), nw, ng;
+	struct resv_region r[RESV_MAX], again[RESV_MAX];
+	int tries, n, nw, ng;
 
-	if (n < 0)
-		return false;
-	nw = resv_complement(r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
-	ng = resv_be_ranges(be, got, RESV_MAX);
-	return nw > 0 && nw == ng && !memcmp(want, got, nw * sizeof(want[0]));
+	for (tries = 0; tries < 20; tries++) {
+		n = read_enforced(be->iommufd, group, bdf, r);
+		if (n < 0)
+			return false;
+		nw = resv_complement(r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
+		ng = resv_be_ranges(be, got, RESV_MAX);
+		if (ng < 0)
+			return false;
+		if (!same_list(r, n, again, read_enforced(be->iommufd, group, bdf, again)))
+			continue;	/* the list changed meanwhile */
+		return nw > 0 && nw == ng && !memcmp(want, got, nw * sizeof(want[0]));
+	}
+	return false;
 }
 
 static bool refusal(int err)
@@ -175,17 +241,76 @@ static uint64_t pick_iova(uint64_t *seed, const struct resv_region *r, int n, lo
 	return iova;
 }
 
+/*
+ * The member @a that comes and goes, with its own region R, against the
+ * mappings of @be (which holds its group through another member): now and
+ * then map R (when the backend allows it), try to open @a (type1: get its
+ * device fd; iommufd: bind and attach its cdev), and after a refusal now
+ * and then unmap R.
+ * This process alone maps R, so whether R is mapped is known exactly: @a
+ * opening while R is mapped, or R mapping while @a is open, is a violation.
+ */
+static void exercise_join(struct stress_stats *st, struct resv_be *be, const char *a,
+			  void *buf, long page, bool *r_mapped, uint64_t *seed)
+{
+	const char *how = be->iommufd ? "iommufd" : "type1";
+	/* VFIO refuses to open it, iommufd to bind it */
+	int refused = be->iommufd ? -EADDRINUSE : -EBUSY;
+	int fd, ret;
+
+	if (!*r_mapped && rnd(seed) % 2) {
+		ret = resv_be_map(be, buf, R_START, page);
+		if (!ret)
+			*r_mapped = true;
+		else if (!refusal(ret))
+			problem(&st->unexpected, "%s: mapping R: %s", how, strerror(-ret));
+	}
+	fd = resv_be_open_dev(be, a);
+	if (fd >= 0) {
+		bump(&st->opens[be->iommufd]);
+		if (*r_mapped) {
+			problem(&st->violations, "VIOLATION: %s: %s opened while R is mapped",
+				how, a);
+		} else if (!resv_be_map(be, buf, R_START, page)) {
+			problem(&st->violations, "VIOLATION: %s: R mapped while %s is open",
+				how, a);
+			*r_mapped = true;
+		}
+		close(fd);
+	} else if (fd == refused) {
+		bump(&st->opens_refused[be->iommufd]);
+		if (!*r_mapped)
+			problem(&st->unexpected, "%s: %s refused with nothing over its regions",
+				how, a);
+	} else if (fd != -ENODEV && fd != -ENOENT && fd != -ENXIO) {
+		/* A is away (or going), or not bound to vfio-pci yet */
+		problem(&st->unexpected, "%s: opening %s: %s", how, a, strerror(-fd));
+	}
+	/* Kept until A comes back and is refused, then as likely kept as not */
+	if (*r_mapped && fd == refused && rnd(seed) % 2) {
+		ret = resv_be_unmap(be, R_START, page);
+		if (ret)
+			problem(&st->unexpected, "%s: unmapping R: %s", how, strerror(-ret));
+		*r_mapped = false;
+	}
+}
+
+/*
+ * Map and unmap at and across the edges of @group's ranges through @bdf;
+ * with @a (the member that comes and goes), exercise_join() now and then.
+ */
 static void mapper(struct stress_stats *st, bool iommufd, int group, const char *bdf,
-		   double until)
+		   const char *a, double until)
 {
 	const char *how = iommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA";
 	struct resv_be be = { .iommufd = iommufd };
-	struct resv_region r[RESV_MAX];
+	struct resv_region r[RESV_MAX], before[RESV_MAX];
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t seed = getpid() * 2654435761ULL + 1, iova, len;
 	unsigned long i;
+	bool r_mapped = false;
 	void *buf;
-	int n = 0, ret;
+	int n = 0, nb, ret;
 
 	buf = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = resv_be_open(&be, group, bdf);
@@ -197,11 +322,15 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 	for (i = 0; now() < until; i++) {
 		if (!(i % 64))
 			n = resv_read_group(group, r, RESV_MAX);
+		if (a && !(i % 4))
+			exercise_join(st, &be, a, buf, page, &r_mapped, &seed);
 		iova = pick_iova(&seed, r, n > 0 ? n : 0, page, &len);
+		nb = read_enforced(iommufd, group, bdf, before);
 		ret = resv_be_map(&be, buf, iova, len);
 		if (!ret) {
 			bump(&st->maps);
-			check_mapped(st, group, how, iova, len);
+			check_mapped(st, iommufd, group, bdf, how, iova, len, before,
+				     nb > 0 ? nb : 0);
 			ret = resv_be_unmap(&be, iova, len);
 			if (ret)
 				problem(&st->unexpected, "%s: unmapping 0x%llx: %s", how,
@@ -213,7 +342,7 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 				(unsigned long long)iova, (unsigned long long)len, strerror(-ret));
 		}
 	}
-	if (!ranges_agree(&be, group))
+	if (!ranges_agree(&be, group, bdf))
 		problem(&st->mismatches,
 			"%s: group %d: usable ranges are not the complement of sysfs at the end",
 			how, group);
@@ -239,10 +368,11 @@ static void reader(struct stress_stats *st, double until)
 	}
 }
 
-static void check_attached(struct stress_stats *st, struct resv_be *be, int group)
+static void check_attached(struct stress_stats *st, struct resv_be *be, int group,
+			   const char *bdf)
 {
 	bump(&st->attaches);
-	if (!ranges_agree(be, group))
+	if (!ranges_agree(be, group, bdf))
 		problem(&st->mismatches,
 			"group %d attached %s: usable ranges are not the complement of sysfs",
 			group, be->iommufd ? "to an IOAS" : "to a container");
@@ -266,7 +396,7 @@ static void attacher(struct stress_stats *st, int group, const char *bdf, double
 				strerror(-ret));
 			return;
 		}
-		check_attached(st, &be, group);
+		check_attached(st, &be, group, bdf);
 		resv_be_close(&be);
 	}
 
@@ -288,7 +418,7 @@ static void attacher(struct stress_stats *st, int group, const char *bdf, double
 				strerror(-ret));
 			break;
 		}
-		check_attached(st, &be, group);
+		check_attached(st, &be, group, bdf);
 		ret = resv_ioas_free(&be.ioas, true);
 		if (ret) {
 			problem(&st->unexpected, "detaching %s: %s", bdf, strerror(-ret));
@@ -317,6 +447,12 @@ static void hotplugger(struct stress_stats *st, const char *bdf, double until)
 			problem(&st->unexpected, "%s did not come back on rescan", bdf);
 			break;
 		}
+		/* For the mapper of its group to open */
+		ret = resv_bind_vfio(bdf);
+		if (ret < 0) {
+			problem(&st->unexpected, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
+			break;
+		}
 		bump(&st->hotplugs);
 		usleep(20000 + rnd(&seed) % 80000);
 	}
@@ -334,6 +470,7 @@ static pid_t spawn(void)
 FIXTURE(stress) {
 	char a[16], b[16], h[16], k[16];
 	int group, group_h, group_k;
+	bool r_injected;
 	struct stress_stats *st;
 	unsigned int seconds;
 };
@@ -379,8 +516,15 @@ FIXTURE_SETUP(stress)
 
 FIXTURE_TEARDOWN(stress)
 {
+	char r[64];
+
 	if (self->a[0] && !resv_pci_present(self->a))
 		resv_pci_rescan(self->a);
+	if (self->r_injected) {
+		snprintf(r, sizeof(r), "%s 0", self->a);
+		resv_write_file(RESV_INJECT, r);
+	}
+	resv_pci_unbind(self->a);
 	munmap(self->st, sizeof(*self->st));
 }
 
@@ -392,6 +536,19 @@ TEST_F_TIMEOUT(stress, races, 3600)
 	int round, status, workers = 0;
 	pid_t pid;
 
+	/*
+	 * R: A's alone, kept across its removal (the injector keys it by
+	 * name); the teardown removes it (this test keeps root).
+	 */
+	if (!access(RESV_INJECT, W_OK)) {
+		char r[128];
+
+		snprintf(r, sizeof(r), "%s 1 0x%llx 0x%llx 0x%llx", self->a,
+			 (unsigned long long)R_START, (unsigned long long)R_SIZE,
+			 (unsigned long long)R_SIZE);
+		ASSERT_EQ(0, resv_write_file(RESV_INJECT, r));
+		self->r_injected = true;
+	}
 	for (round = 0; round < 2; round++) {
 		double until = start + (round + 1) * half;
 
@@ -404,10 +561,11 @@ TEST_F_TIMEOUT(stress, races, 3600)
 			}
 			switch (w) {
 			case 0:
-				mapper(st, round == 1, self->group, self->b, until);
+				mapper(st, round == 1, self->group, self->b,
+				       self->r_injected ? self->a : NULL, until);
 				break;
 			case 1:
-				mapper(st, round == 0, self->group_h, self->h, until);
+				mapper(st, round == 0, self->group_h, self->h, NULL, until);
 				break;
 			case 2:
 			case 3:
@@ -433,7 +591,9 @@ TEST_F_TIMEOUT(stress, races, 3600)
 	       self->seconds, st->maps, st->maps_refused, st->reads, st->attaches);
 	printf("# races: %lu remove+rescan cycles; violations %lu, unexpected errors %lu,\n",
 	       st->hotplugs, st->violations, st->unexpected);
-	printf("# races: range mismatches %lu\n", st->mismatches);
+	printf("# races: range mismatches %lu; %s (type1/iommufd) opened %lu/%lu,\n",
+	       st->mismatches, self->a, st->opens[0], st->opens[1]);
+	printf("# races: refused %lu/%lu\n", st->opens_refused[0], st->opens_refused[1]);
 	EXPECT_EQ(0, st->violations);
 	EXPECT_EQ(0, st->unexpected);
 	EXPECT_EQ(0, st->mismatches);
@@ -442,6 +602,10 @@ TEST_F_TIMEOUT(stress, races, 3600)
 	EXPECT_LT(0, st->reads);
 	EXPECT_LT(0, st->attaches);
 	EXPECT_LT(0, st->hotplugs);
+	for (round = 0; round < 2 && self->r_injected; round++) {
+		EXPECT_LT(0, st->opens[round]);
+		EXPECT_LT(0, st->opens_refused[round]);
+	}
 }
 
 /* Hostile arguments */
@@ -449,6 +613,7 @@ TEST_F_TIMEOUT(stress, races, 3600)
 struct fuzz {
 	uint64_t seed;
 	int container, group_h, group_k;
+	const char *h, *k;	/* the devices through which they are held */
 	struct resv_ioas ioas;
 	uint8_t *buf;		/* BUF_PAGES, then a PROT_NONE guard page */
 	long page;
@@ -574,7 +739,8 @@ static void fuzz_type1(struct fuzz *f, struct stress_stats *st, unsigned int op)
 		problem(&st->unexpected, "fuzz: type1 op %u: errno %d (%s)", op, -ret,
 			strerror(-ret));
 	if (!ret && op == 0) {
-		check_mapped(st, f->group_h, "fuzzed VFIO_IOMMU_MAP_DMA", iova, size);
+		check_mapped(st, false, f->group_h, f->h, "fuzzed VFIO_IOMMU_MAP_DMA", iova,
+			     size, NULL, 0);
 		resv_type1_unmap(f->container, iova, size);
 	}
 }
@@ -640,7 +806,8 @@ static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int o
 			strerror(-ret));
 	if (!ret && op == 0) {
 		map = arg;
-		check_mapped(st, f->group_k, "fuzzed IOMMU_IOAS_MAP", map->iova, map->length);
+		check_mapped(st, true, f->group_k, f->k, "fuzzed IOMMU_IOAS_MAP", map->iova,
+			     map->length, NULL, 0);
 		resv_ioas_unmap(&f->ioas, map->iova, map->length);
 	}
 }
@@ -673,6 +840,8 @@ TEST_F_TIMEOUT(stress, fuzz, 3600)
 	ASSERT_EQ(0, mprotect(f.buf + BUF_PAGES * f.page, f.page, PROT_NONE));
 	f.group_h = self->group_h;
 	f.group_k = self->group_k;
+	f.h = self->h;
+	f.k = self->k;
 	f.container = resv_type1_container(self->group_h, &gfd);
 	ASSERT_LE(0, f.container);
 	ASSERT_EQ(0, resv_ioas_attach(self->k, &f.ioas));
@@ -704,13 +873,13 @@ TEST_F_TIMEOUT(stress, fuzz, 3600)
 		EXPECT_EQ(0, resv_ioas_unmap(&f.ioas, 0, UINT64_MAX));
 	}
 	be.ioas = f.ioas;
-	if (!ranges_agree(&be, self->group_k))
+	if (!ranges_agree(&be, self->group_k, self->k))
 		problem(&st->mismatches,
 			"fuzz: the IOAS's usable ranges are not the complement of sysfs");
 	be.iommufd = false;
 	be.container = f.container;
 	be.gfd = gfd;
-	if (!ranges_agree(&be, self->group_h))
+	if (!ranges_agree(&be, self->group_h, self->h))
 		problem(&st->mismatches,
 			"fuzz: the container's usable ranges are not the complement of sysfs");
 	resv_be_close(&be);

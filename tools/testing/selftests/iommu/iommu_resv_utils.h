@@ -126,12 +126,22 @@ static inline bool resv_parse_line(const char *line, struct resv_region *r)
  */
 static inline char *resv_read_group_file(int group, const char *name, int *err)
 {
-	static char buf[1 << 20];
+	static char buf[1 << 20], again[1 << 20];
 	char path[PATH_MAX];
-	int ret;
+	int ret, tries;
 
+	/*
+	 * Each read() gathers the group afresh: a change between two read()s
+	 * of one pass (a member added or removed, a PCI window moved) can mix
+	 * two lists. Two passes that agree give one list.
+	 */
 	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", group, name);
-	ret = resv_read_file(path, buf, sizeof(buf));
+	for (tries = 0; tries < 20; tries++) {
+		ret = resv_read_file(path, buf, sizeof(buf));
+		if (ret < 0 || (resv_read_file(path, again, sizeof(again)) == ret &&
+				!memcmp(buf, again, ret)))
+			break;
+	}
 	if (ret < 0 || (ret && buf[ret - 1] != '\n')) {
 		*err = ret < 0 ? ret : -EBADMSG;
 		return NULL;
@@ -449,7 +459,8 @@ static inline int resv_type1_iova_ranges(int container, struct resv_range *out, 
 	info->argsz = argsz;
 	if (ioctl(container, VFIO_IOMMU_GET_INFO, info))
 		goto out_errno;
-	if (info->argsz > argsz) {
+	/* Again while it asks for more: the ranges may grow between two calls */
+	while (info->argsz > argsz) {
 		argsz = info->argsz;
 		free(info);
 		info = calloc(1, argsz);
