@@ -10,6 +10,10 @@
  * core says (iommu_get_domain_for_dev(), the group's PASID attach handle).
  * Devices are platform devices with a fwspec naming the fake IOMMU, probed
  * by the core's bus notifier as any hot-added device is.
+ *
+ * Also: a driver that cannot report every reserved region fails the report
+ * for userspace's users, while the kernel's own DMA domain setup still uses
+ * the regions it made.
  */
 #include <kunit/test.h>
 #include <linux/device.h>
@@ -22,6 +26,7 @@
 
 #define FAKE_DEVS	3
 #define FAKE_PASID	1
+#define FAKE_DIRECT	0x100000	/* a firmware direct-mapped range */
 
 struct fake_iommu_state {
 	struct iommu_group *group;
@@ -31,6 +36,9 @@ struct fake_iommu_state {
 	struct iommu_domain *pasid_attached[FAKE_DEVS];
 	/* attach_dev() of this fake device to a paging domain fails, or -1 */
 	int fail_index;
+	/* Report a direct region, then fail with this errno (0: do not) */
+	bool report_direct;
+	int report_error;
 };
 
 /* One test at a time uses the fake driver, whose ops cannot carry context */
@@ -160,6 +168,21 @@ static struct iommu_domain *fake_domain_alloc_paging(struct device *dev)
 	return domain;
 }
 
+/* As a driver that made a region, then could not allocate its owner's name */
+static int fake_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *region;
+
+	if (!fake->report_direct)
+		return 0;
+	region = iommu_alloc_resv_region(FAKE_DIRECT, SZ_64K, IOMMU_READ | IOMMU_WRITE,
+					 IOMMU_RESV_DIRECT, GFP_KERNEL);
+	if (!region)
+		return -ENOMEM;
+	list_add_tail(&region->list, head);
+	return fake->report_error;
+}
+
 static int fake_def_domain_type(struct device *dev)
 {
 	return IOMMU_DOMAIN_IDENTITY;
@@ -174,6 +197,7 @@ static const struct iommu_ops fake_ops = {
 	.release_device = fake_release_device,
 	.remove_dev_pasid = fake_remove_dev_pasid,
 	.device_group = fake_device_group,
+	.get_resv_regions = fake_get_resv_regions,
 	.def_domain_type = fake_def_domain_type,
 };
 
@@ -384,10 +408,42 @@ static void pasid_attach_covers_members(struct kunit *test)
 	iommu_domain_free(domain);
 }
 
+/*
+ * A failed report gives userspace's users no list at all, but the kernel's
+ * own domain setup keeps the direct region made before the failure: the
+ * device joining the group is marked as needing its 1:1 mapping.
+ */
+static void failed_report_keeps_kernel_regions(struct kunit *test)
+{
+	struct iommu_resv_region *region;
+	LIST_HEAD(list);
+
+	fake->report_direct = true;
+	fake->report_error = -ENOMEM;
+	fake_add_device(test, 1, true);
+	KUNIT_EXPECT_TRUE(test, fake->devs[1]->iommu->require_direct);
+
+	KUNIT_EXPECT_EQ(test, iommu_get_resv_regions(fake->devs[1], &list), -ENOMEM);
+	KUNIT_EXPECT_TRUE(test, list_empty(&list));
+	KUNIT_EXPECT_EQ(test, iommu_get_group_resv_regions(fake->group, &list), -ENOMEM);
+	KUNIT_EXPECT_TRUE(test, list_empty(&list));
+
+	/* Once the report succeeds, userspace's users get the region */
+	fake->report_error = 0;
+	KUNIT_ASSERT_EQ(test, iommu_get_resv_regions(fake->devs[1], &list), 0);
+	region = list_first_entry_or_null(&list, struct iommu_resv_region, list);
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->start, FAKE_DIRECT);
+	KUNIT_EXPECT_EQ(test, region->type, IOMMU_RESV_DIRECT);
+	iommu_put_resv_regions(fake->devs[1], &list);
+	fake->report_direct = false;
+}
+
 static struct kunit_case iommu_resv_attach_test_cases[] = {
 	KUNIT_CASE(hot_added_member_gets_the_group_domain),
 	KUNIT_CASE(failed_attach_reverts_every_member),
 	KUNIT_CASE(pasid_attach_covers_members),
+	KUNIT_CASE(failed_report_keeps_kernel_regions),
 	{}
 };
 
