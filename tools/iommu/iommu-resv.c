@@ -154,35 +154,96 @@ static bool parse_region(const char *line, bool detail, struct region *r)
 	return !errno && !*endp && r->start <= r->end;
 }
 
+/* A whole file in a malloc()ed, NUL-terminated buffer; NULL with errno set */
+static char *slurp(const char *path)
+{
+	size_t len = 0, size = 4096;
+	char *buf = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		buf = xrealloc(buf, size, 1);
+		len += fread(buf + len, 1, size - 1 - len, f);
+		if (len < size - 1)
+			break;
+		size *= 2;
+	}
+	buf[len] = '\0';
+	if (ferror(f)) {
+		int err = errno;	/* read()'s, e.g. ENOMEM from the kernel */
+
+		free(buf);
+		fclose(f);
+		errno = err;
+		return NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A group's file, read until two reads agree: each read() of these files
+ * gathers the group afresh, so one that races a change (a device added or
+ * removed, a PCI window moved) can mix two lists. NULL with errno set, EAGAIN
+ * if it kept changing.
+ */
+static char *read_stable(const char *path)
+{
+	char *buf = slurp(path), *again;
+	int tries;
+
+	for (tries = 0; buf && tries < 20; tries++) {
+		again = slurp(path);
+		if (!again) {
+			free(buf);
+			return NULL;
+		}
+		if (!strcmp(buf, again)) {
+			free(again);
+			return buf;
+		}
+		free(buf);
+		buf = again;
+	}
+	free(buf);
+	if (buf)
+		errno = EAGAIN;
+	return NULL;
+}
+
 static void read_regions(struct group *g)
 {
-	char path[PATH_MAX], line[PATH_MAX + 256];
+	char path[PATH_MAX], *text, *line, *next;
 	bool detail = true;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions_detail",
 		 sysfs, g->id);
-	f = fopen(path, "r");
-	if (!f && errno == ENOENT) {
+	text = read_stable(path);
+	if (!text && errno == ENOENT) {
 		/* A kernel without the detailed view: the legacy file */
 		detail = false;
 		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/reserved_regions",
 			 sysfs, g->id);
-		f = fopen(path, "r");
+		text = read_stable(path);
 	}
-	if (!f)
+	if (!text)
 		fail("cannot read %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
+	for (line = text; *line; line = next) {
 		struct region r;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
 		if (!parse_region(line, detail, &r))
 			fail("%s: unexpected line: %s", path, line);
 		g->regions = xrealloc(g->regions, g->nr_regions + 1, sizeof(*g->regions));
 		g->regions[g->nr_regions++] = r;
 	}
-	if (ferror(f))
-		fail("cannot read %s: %s", path, strerror(errno));
-	fclose(f);
+	free(text);
 }
 
 static void read_group(int id, struct group *g)

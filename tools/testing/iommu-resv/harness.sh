@@ -202,9 +202,16 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	local suites=""
 	[ "$v" = patched ] && suites=$KUNIT_SUITES
 	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" || return 1
+	# A KCSAN kernel's reports are judged by where they are: the series' files.
+	local kcsan=()
+	if [ "$flavour" = kcsan ]; then
+		git -C "$OUT/patched/src" diff --name-only base..HEAD -- '*.c' '*.h' ':!tools' \
+			> "$OUT/kcsan-touched.txt" || return 1
+		kcsan=(--kcsan-touched "$OUT/kcsan-touched.txt")
+	fi
 	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
 		--mode tests --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$KCMDLINE" \
-		--kunit-suites "$suites" \
+		--kunit-suites "$suites" "${kcsan[@]}" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" \
 		--timeout "$BOOT_TIMEOUT" --extra "$extra"
@@ -511,6 +518,15 @@ cmd_stress() {
 				boot_tests "$a" "$variant" "$results" "$fw"
 		done
 	done
+	# x86_64 under the data-race detector (a kernel of its own: KCSAN
+	# excludes KASAN): the races and hot-add tests, where races would be.
+	if [[ " $arches " = *" x86_64 "* ]]; then
+		flavour=kcsan
+		KSELFTESTS="iommu_resv_stress iommu_resv_hotplug"
+		build_for_tests x86_64 kcsan &&
+			phase "stress x86_64 (KCSAN), ${secs} s, seed $seed" \
+				boot_tests x86_64 "$variant" "$results" dt
+	fi
 	summary
 }
 

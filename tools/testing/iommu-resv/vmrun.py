@@ -397,8 +397,59 @@ def kmemleak_verdicts(out):
     return verdicts + [('pass', 'kmemleak', '')]
 
 
-def judge(res, expected_tests, ktree, kunit_suites=()):
-    """List of (verdict, name, detail) for one 'tests' boot."""
+# KCSAN reports (make stress, KCSAN kernel): the functions that raced, each
+# printed as %ps ("name" or "name [module]").
+KCSAN_REPORT = re.compile(r'BUG: KCSAN: (?:data-race|assert: race) in (\S+)(?: \[\S+\])?'
+                          r'(?: / (\S+)(?: \[\S+\])?)?')
+
+
+def bare(func):
+    """A function's name without an offset or a compiler suffix (.constprop.0)."""
+    return func.split('+', 1)[0].split('.', 1)[0]
+
+
+def defined_in(func, ktree, files):
+    """The first of @files (paths in @ktree) that defines function @func (a
+    definition, with its body: not a prototype), or None."""
+    pattern = re.compile(r'^(?:[A-Za-z_][^;{}()]*[\s*])?' + re.escape(bare(func)) +
+                         r'\([^;{]*\)\s*\{', re.M)
+    for path in files:
+        try:
+            with open(os.path.join(ktree, path), errors='replace') as f:
+                if pattern.search(f.read()):
+                    return path
+        except OSError:
+            continue
+    return None
+
+
+def kcsan_verdicts(console, ktree, touched):
+    """A data race in a function that a file the series adds or touches defines
+    fails; one elsewhere is reported as a skip naming the pair, not fixed here."""
+    if 'kcsan: enabled early' not in console:
+        return [('fail', 'kcsan', 'KCSAN did not report itself enabled at boot')]
+    seen, verdicts = set(), []
+    for m in KCSAN_REPORT.finditer(console):
+        pair = ' / '.join(bare(f) for f in m.groups() if f)
+        if pair in seen:
+            continue
+        seen.add(pair)
+        ours = [(f, defined_in(f, ktree, touched)) for f in m.groups() if f]
+        ours = [f'{f} ({p})' for f, p in ours if p]
+        if ours:
+            verdicts.append(('fail', 'kcsan', f'data-race in {pair}: ' + ', '.join(ours)))
+        else:
+            verdicts.append(('skip', f'kcsan/elsewhere/{pair}',
+                             'data race outside the code the series adds or touches'))
+    print(f'vmrun: kcsan: {len(seen)} distinct report(s), '
+          f'{sum(v == "fail" for v, _, _ in verdicts)} in code the series touches',
+          file=sys.stderr)
+    return verdicts or [('pass', 'kcsan', '')]
+
+
+def judge(res, expected_tests, ktree, kunit_suites=(), kcsan_touched=None):
+    """List of (verdict, name, detail) for one 'tests' boot; with @kcsan_touched
+    (the files the series adds or touches), KCSAN reports are judged by place."""
     verdicts = []
     sections = split_tests(res['out'])
     for t in expected_tests:
@@ -413,10 +464,17 @@ def judge(res, expected_tests, ktree, kunit_suites=()):
         verdicts.append(('fail', 'boot', 'timed out'))
     elif '@@DONE' not in res['out']:
         verdicts.append(('fail', 'boot', 'the guest did not finish its tests'))
-    splats = [l for l in res['console'].splitlines() if SPLAT.search(l)]
+    console = res['console']
+    if kcsan_touched is not None:
+        # A KCSAN report is a splat of its own kind, judged below.
+        console = '\n'.join(l for l in console.splitlines() if 'KCSAN' not in l and
+                            'Kernel Concurrency Sanitizer' not in l)
+    splats = [l for l in console.splitlines() if SPLAT.search(l)]
     if splats:
         verdicts.append(('fail', 'console', 'kernel splat: ' + splats[0].strip()))
     verdicts += kmemleak_verdicts(res['out'])
+    if kcsan_touched is not None:
+        verdicts += kcsan_verdicts(res['console'], ktree, kcsan_touched)
     return verdicts
 
 
@@ -447,6 +505,10 @@ def main():
     ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
     ap.add_argument('--dump', metavar='FILE',
                     help='tests mode: write the guest\'s group dump as JSON')
+    ap.add_argument('--kcsan-touched', metavar='FILE',
+                    help='tests mode, KCSAN kernel: the files (one per line, paths in '
+                         '--ktree) the series adds or touches; a data race there fails, '
+                         'one elsewhere is reported as a skip')
     ap.add_argument('--compare-dumps', nargs=2, metavar=('MINE', 'OTHER'),
                     help='judge two dumps: reserved_regions must match per group')
     args = ap.parse_args()
@@ -510,7 +572,11 @@ def main():
     if res['qemu_out'].strip():
         with open(logbase + '.qemu.log', 'w') as f:
             f.write(res['qemu_out'])
-    verdicts = judge(res, tests, args.ktree or '', args.kunit_suites.split())
+    touched = None
+    if args.kcsan_touched:
+        with open(args.kcsan_touched) as f:
+            touched = [l.strip() for l in f if l.strip()]
+    verdicts = judge(res, tests, args.ktree or '', args.kunit_suites.split(), touched)
     if args.dump:
         with open(args.dump, 'w') as f:
             json.dump(group_dump(res['out']), f, indent=1, sort_keys=True)

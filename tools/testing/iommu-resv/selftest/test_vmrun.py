@@ -187,6 +187,58 @@ def kmemleak_in_iommu_code_fails():
 
 
 @case
+def kcsan_race_in_series_code_fails():
+    ok = '@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n@@DONE\n'
+    report = ('==================================================================\n'
+              'BUG: KCSAN: data-race in %s / %s\n\n'
+              'write to 0xffff888003d2a0c8 of 8 bytes by task 93 on cpu 1:\n'
+              ' %s+0x3a/0x90\n\n'
+              'Reported by Kernel Concurrency Sanitizer on:\n'
+              '==================================================================\n')
+    with tempfile.TemporaryDirectory() as tree:
+        os.makedirs(os.path.join(tree, 'drivers/iommu'))
+        with open(os.path.join(tree, 'drivers/iommu/iommu-resv.c'), 'w') as f:
+            f.write('static int helper(void);\n'
+                    'int pci_bus_add_device(struct pci_dev *dev);\n'
+                    'unsigned long iommu_group_resv_generation(struct iommu_group *g)\n{\n}\n'
+                    'static inline int\niommu_resv_helper(int x)\n{\n}\n')
+        touched = ['drivers/iommu/iommu-resv.c', 'drivers/iommu/gone.c']
+
+        def run(console):
+            res = boot_result(ok, 'kcsan: enabled early\n' + console)
+            try:
+                return vmrun.judge(res, ['t1'], tree, (), touched)
+            finally:
+                os.unlink(res['console_log'])
+        ours = run(report % ('iommu_group_resv_generation', 'pci_bus_add_device',
+                             'iommu_group_resv_generation'))
+        theirs = run(report % ('tick_sched_do_timer', 'tick_nohz_next_event',
+                               'tick_sched_do_timer') * 2)
+        # a prototype is not a definition; a module's "name [mod]" form; a
+        # definition with the name in column 0
+        declared = run(report % ('pci_bus_add_device', 'x', 'x'))
+        module = run(report % ('foo.constprop.0 [vfio]', 'iommu_resv_helper [iommufd]', 'x'))
+        clean = run('')
+        res = boot_result(ok, '')
+        try:
+            off = vmrun.judge(res, ['t1'], tree, (), touched)
+        finally:
+            os.unlink(res['console_log'])
+    return (any(v == 'fail' and n == 'kcsan' and 'iommu-resv.c' in d for v, n, d in ours) and
+            not any(n == 'console' for _, n, _ in ours + theirs) and
+            [(v, n) for v, n, _ in theirs if n.startswith('kcsan')] ==
+            [('skip', 'kcsan/elsewhere/tick_sched_do_timer / tick_nohz_next_event')] and
+            ('pass', 'kcsan', '') in clean and
+            [v for v, n, _ in declared if n.startswith('kcsan')] == ['skip'] and
+            any(v == 'fail' and 'iommu_resv_helper' in d for v, n, d in module
+                if n == 'kcsan') and
+            any(v == 'fail' and 'not report itself enabled' in d for v, n, d in off
+                if n == 'kcsan') and
+            # without the KCSAN judging, a report is a splat like any other
+            any(n == 'console' for _, n, _ in verdicts(ok, report % ('a', 'b', 'a'))))
+
+
+@case
 def group_dumps_compared():
     out = ('@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '

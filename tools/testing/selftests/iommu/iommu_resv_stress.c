@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Reserved regions under stress: no successful mapping ever overlaps a range
- * that its group's reserved_regions reports at that moment, whatever runs at
- * the same time, and hostile arguments get a clean errno. Kernel splats
+ * its backend enforces while the mapping is in place (a member that joins
+ * over a mapping is refused when opened instead), whatever runs at the same
+ * time, and hostile arguments get a clean errno. Kernel splats
  * (WARN, BUG, KASAN, lockdep, hung tasks) are caught by whoever reads the
  * console (the iommu-resv harness fails the run on any).
  *
@@ -47,6 +48,8 @@
 struct stress_stats {
 	unsigned long maps, maps_refused, reads, attaches, hotplugs, calls;
 	unsigned long opens[2], opens_refused[2];	/* type1, iommufd */
+	/* Odd while the hotplugger moves A: removing, rescanning, binding */
+	unsigned long a_seq;
 	unsigned long violations, unexpected, mismatches;
 };
 
@@ -115,38 +118,84 @@ static int read_enforced(bool iommufd, int group, const char *bdf, struct resv_r
 			 resv_read_group(group, r, RESV_MAX);
 }
 
-static bool listed(const struct resv_region *r, int n, const struct resv_region *x)
+/* Does a detail line's owner path name @dev (".../<dev>")? */
+static bool owned_by(const char *owner, const char *dev)
 {
-	int i;
+	size_t lo = strlen(owner), ld = strlen(dev);
 
-	for (i = 0; i < n; i++)
-		if (r[i].start == x->start && r[i].end == x->end && !strcmp(r[i].type, x->type))
-			return true;
-	return false;
+	return lo > ld && owner[lo - ld - 1] == '/' && !strcmp(owner + lo - ld, dev);
+}
+
+static unsigned long a_seq(struct stress_stats *st)
+{
+	return __atomic_load_n(&st->a_seq, __ATOMIC_SEQ_CST);
+}
+
+static void a_moves(struct stress_stats *st)
+{
+	__atomic_fetch_add(&st->a_seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * What the backend enforces, from the detail lines: those of @bdf (iommufd:
+ * the attached device) or of every member (type1). @of_a[i] tells the lines
+ * of @a (the member that comes and goes, or NULL) and those @a owns (a BAR of
+ * @a is a peer-bar of its siblings): they come and go with @a.
+ */
+static int read_enforced_detail(bool iommufd, int group, const char *bdf, const char *a,
+				struct resv_region *r, bool *of_a)
+{
+	char *buf, *line, *save;
+	int n = 0, err;
+
+	buf = resv_read_group_file(group, "reserved_regions_detail", &err);
+	if (!buf)
+		return err;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, end;
+		char dev[64], owner_type[16], owner[PATH_MAX];
+
+		if (n == RESV_MAX)
+			return -E2BIG;
+		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %4095s", &start, &end,
+			   r[n].type, dev, owner_type, owner) != 6)
+			return -EBADMSG;
+		if (iommufd && strcmp(dev, bdf))
+			continue;
+		of_a[n] = a && (!strcmp(dev, a) || owned_by(owner, a));
+		r[n].start = start;
+		r[n].end = end;
+		n++;
+	}
+	return n;
 }
 
 /*
  * A mapping that just succeeded must overlap nothing its backend enforces
- * (read_enforced()) now: it is still in place, so "now" is a moment it
- * existed at. With @before, what was enforced before the map, a region
- * counts only if it was there too: a member may have joined in between
- * (whether it can then open is what exercise_join() checks).
+ * (read_enforced_detail()) now: it is still in place, so "now" is a moment
+ * it existed at. The regions of @a count only if @a stayed put from before
+ * the map (@seq, a_seq() then) until after the read: a map over them while
+ * @a is away is allowed, @a being refused when it is opened instead (what
+ * exercise_join() checks).
  */
 static void check_mapped(struct stress_stats *st, bool iommufd, int group, const char *bdf,
-			 const char *how, uint64_t iova, uint64_t len,
-			 const struct resv_region *before, int nb)
+			 const char *a, unsigned long seq, const char *how, uint64_t iova,
+			 uint64_t len)
 {
 	struct resv_region r[RESV_MAX];
 	const struct resv_region *x = NULL;
-	int n = read_enforced(iommufd, group, bdf, r), i;
+	bool of_a[RESV_MAX], a_stayed;
+	int n = read_enforced_detail(iommufd, group, bdf, a, r, of_a), i;
 
+	a_stayed = !(seq & 1) && a_seq(st) == seq;
+	if (n == -EAGAIN)
+		return;		/* the list kept changing: no moment to check at */
 	if (n < 0) {
 		problem(&st->unexpected, "%s: reading group %d: %s", how, group, strerror(-n));
 		return;
 	}
 	for (i = 0; i < n && !x; i++)
-		if (overlap(&r[i], 1, iova, iova + len - 1) &&
-		    (!before || listed(before, nb, &r[i])))
+		if ((!of_a[i] || a_stayed) && overlap(&r[i], 1, iova, iova + len - 1))
 			x = &r[i];
 	if (x)
 		problem(&st->violations,
@@ -304,13 +353,13 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 {
 	const char *how = iommufd ? "IOMMU_IOAS_MAP" : "VFIO_IOMMU_MAP_DMA";
 	struct resv_be be = { .iommufd = iommufd };
-	struct resv_region r[RESV_MAX], before[RESV_MAX];
+	struct resv_region r[RESV_MAX];
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t seed = getpid() * 2654435761ULL + 1, iova, len;
-	unsigned long i;
+	unsigned long i, seq;
 	bool r_mapped = false;
 	void *buf;
-	int n = 0, nb, ret;
+	int n = 0, ret;
 
 	buf = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = resv_be_open(&be, group, bdf);
@@ -325,12 +374,11 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 		if (a && !(i % 4))
 			exercise_join(st, &be, a, buf, page, &r_mapped, &seed);
 		iova = pick_iova(&seed, r, n > 0 ? n : 0, page, &len);
-		nb = read_enforced(iommufd, group, bdf, before);
+		seq = a_seq(st);
 		ret = resv_be_map(&be, buf, iova, len);
 		if (!ret) {
 			bump(&st->maps);
-			check_mapped(st, iommufd, group, bdf, how, iova, len, before,
-				     nb > 0 ? nb : 0);
+			check_mapped(st, iommufd, group, bdf, a, seq, how, iova, len);
 			ret = resv_be_unmap(&be, iova, len);
 			if (ret)
 				problem(&st->unexpected, "%s: unmapping 0x%llx: %s", how,
@@ -435,6 +483,7 @@ static void hotplugger(struct stress_stats *st, const char *bdf, double until)
 	int ret, tries;
 
 	while (now() < until) {
+		a_moves(st);	/* odd: on the move */
 		ret = resv_pci_remove(bdf);
 		if (ret) {
 			problem(&st->unexpected, "removing %s: %s", bdf, strerror(-ret));
@@ -453,6 +502,7 @@ static void hotplugger(struct stress_stats *st, const char *bdf, double until)
 			problem(&st->unexpected, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
 			break;
 		}
+		a_moves(st);	/* even: in place */
 		bump(&st->hotplugs);
 		usleep(20000 + rnd(&seed) % 80000);
 	}
@@ -739,8 +789,8 @@ static void fuzz_type1(struct fuzz *f, struct stress_stats *st, unsigned int op)
 		problem(&st->unexpected, "fuzz: type1 op %u: errno %d (%s)", op, -ret,
 			strerror(-ret));
 	if (!ret && op == 0) {
-		check_mapped(st, false, f->group_h, f->h, "fuzzed VFIO_IOMMU_MAP_DMA", iova,
-			     size, NULL, 0);
+		check_mapped(st, false, f->group_h, f->h, NULL, 0,
+			     "fuzzed VFIO_IOMMU_MAP_DMA", iova, size);
 		resv_type1_unmap(f->container, iova, size);
 	}
 }
@@ -806,8 +856,8 @@ static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int o
 			strerror(-ret));
 	if (!ret && op == 0) {
 		map = arg;
-		check_mapped(st, true, f->group_k, f->k, "fuzzed IOMMU_IOAS_MAP", map->iova,
-			     map->length, NULL, 0);
+		check_mapped(st, true, f->group_k, f->k, NULL, 0, "fuzzed IOMMU_IOAS_MAP",
+			     map->iova, map->length);
 		resv_ioas_unmap(&f->ioas, map->iova, map->length);
 	}
 }

@@ -121,8 +121,9 @@ static inline bool resv_parse_line(const char *line, struct resv_region *r)
 
 /*
  * A file of a group's sysfs directory, whole, in a buffer shared by all
- * callers (parse it before the next call). NULL with *err set to -errno, or
- * to -EBADMSG if the last line is not terminated.
+ * callers (parse it before the next call). NULL with *err set to -errno, to
+ * -EBADMSG if the last line is not terminated, or to -EAGAIN if no two reads
+ * agreed.
  */
 static inline char *resv_read_group_file(int group, const char *name, int *err)
 {
@@ -142,6 +143,8 @@ static inline char *resv_read_group_file(int group, const char *name, int *err)
 				!memcmp(buf, again, ret)))
 			break;
 	}
+	if (tries == 20)
+		ret = -EAGAIN;	/* it kept changing */
 	if (ret < 0 || (ret && buf[ret - 1] != '\n')) {
 		*err = ret < 0 ? ret : -EBADMSG;
 		return NULL;
