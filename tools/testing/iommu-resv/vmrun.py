@@ -428,6 +428,8 @@ def kcsan_verdicts(console, ktree, touched):
     fails; one elsewhere is reported as a skip naming the pair, not fixed here."""
     if 'kcsan: enabled early' not in console:
         return [('fail', 'kcsan', 'KCSAN did not report itself enabled at boot')]
+    if not re.search(r'kcsan: selftest: (\d+)/\1 tests passed', console):
+        return [('fail', 'kcsan', 'KCSAN\'s boot self-test did not pass')]
     seen, verdicts = set(), []
     for m in KCSAN_REPORT.finditer(console):
         pair = ' / '.join(bare(f) for f in m.groups() if f)

@@ -205,7 +205,8 @@ def kcsan_race_in_series_code_fails():
         touched = ['drivers/iommu/iommu-resv.c', 'drivers/iommu/gone.c']
 
         def run(console):
-            res = boot_result(ok, 'kcsan: enabled early\n' + console)
+            res = boot_result(ok, 'kcsan: enabled early\nkcsan: selftest: 5/5 tests passed\n' +
+                              console)
             try:
                 return vmrun.judge(res, ['t1'], tree, (), touched)
             finally:
@@ -224,6 +225,11 @@ def kcsan_race_in_series_code_fails():
             off = vmrun.judge(res, ['t1'], tree, (), touched)
         finally:
             os.unlink(res['console_log'])
+        res = boot_result(ok, 'kcsan: enabled early\nkcsan: selftest: 4/5 tests passed\n')
+        try:
+            broken = vmrun.judge(res, ['t1'], tree, (), touched)
+        finally:
+            os.unlink(res['console_log'])
     return (any(v == 'fail' and n == 'kcsan' and 'iommu-resv.c' in d for v, n, d in ours) and
             not any(n == 'console' for _, n, _ in ours + theirs) and
             [(v, n) for v, n, _ in theirs if n.startswith('kcsan')] ==
@@ -234,6 +240,7 @@ def kcsan_race_in_series_code_fails():
                 if n == 'kcsan') and
             any(v == 'fail' and 'not report itself enabled' in d for v, n, d in off
                 if n == 'kcsan') and
+            any(v == 'fail' and 'self-test' in d for v, n, d in broken if n == 'kcsan') and
             # without the KCSAN judging, a report is a splat like any other
             any(n == 'console' for _, n, _ in verdicts(ok, report % ('a', 'b', 'a'))))
 
