@@ -25,12 +25,28 @@ def boot_result(out, console='', timed_out=False):
     return dict(out=out, console=console, timed_out=timed_out, console_log=path)
 
 
-def verdicts(out, console='', timed_out=False, tests=('t1',)):
+def judged(out, console='', timed_out=False, tests=(), ktree='', suites=(),
+           kcsan_touched=None):
+    """vmrun.judge() of one boot with this output and console."""
     res = boot_result(out, console, timed_out)
     try:
-        return vmrun.judge(res, list(tests), '')
+        return vmrun.judge(res, list(tests), ktree, suites, kcsan_touched)
     finally:
         os.unlink(res['console_log'])
+
+
+def verdicts(out, console='', timed_out=False, tests=('t1',)):
+    return judged(out, console, timed_out, tests)
+
+
+def assembled_tree():
+    """The assembled kernel tree, for the KUnit parser, or None."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    ktree = os.environ.get('OUT', os.path.join(here, '../../../../out')) + '/patched/src'
+    if not os.path.exists(ktree + '/tools/testing/kunit/kunit.py'):
+        print('# no assembled tree for the KUnit parser')
+        return None
+    return ktree
 
 
 def kinds(vs):
@@ -117,16 +133,10 @@ def splats_fail():
 def kunit_failure_fails():
     console = ('KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: suite\n'
                '    1..2\n    ok 1 a\n    not ok 2 b\nnot ok 1 suite\n')
-    here = os.path.dirname(os.path.realpath(__file__))
-    ktree = os.environ.get('OUT', os.path.join(here, '../../../../out')) + '/patched/src'
-    if not os.path.exists(ktree + '/tools/testing/kunit/kunit.py'):
-        print('# no assembled tree for the KUnit parser')
+    ktree = assembled_tree()
+    if not ktree:
         return False
-    res = boot_result('@@DONE\n', console)
-    try:
-        vs = vmrun.judge(res, [], ktree)
-    finally:
-        os.unlink(res['console_log'])
+    vs = judged('@@DONE\n', console, ktree=ktree)
     return ('pass', 'kunit/suite/a', '') in vs and \
         any(v == 'fail' and n == 'kunit/suite/b' for v, n, _ in vs)
 
@@ -144,10 +154,8 @@ def kunit_modules_judged():
     out = ('@@MODULE m1.ko insmod rc=0\n@@MODULE m1.ko rmmod rc=0\n'
            '@@MODULE m2.ko insmod rc=0\n@@MODULE m2.ko rmmod rc=0\n'
            '@@MODULE m3.ko insmod rc=1\n@@MODULE m3.ko rmmod rc=1\n@@DONE\n')
-    here = os.path.dirname(os.path.realpath(__file__))
-    ktree = os.environ.get('OUT', os.path.join(here, '../../../../out')) + '/patched/src'
-    if not os.path.exists(ktree + '/tools/testing/kunit/kunit.py'):
-        print('# no assembled tree for the KUnit parser')
+    ktree = assembled_tree()
+    if not ktree:
         return False
     res = boot_result(out, console)
     try:
@@ -205,12 +213,8 @@ def kcsan_race_in_series_code_fails():
         touched = ['drivers/iommu/iommu-resv.c', 'drivers/iommu/gone.c']
 
         def run(console):
-            res = boot_result(ok, 'kcsan: enabled early\nkcsan: selftest: 5/5 tests passed\n' +
-                              console)
-            try:
-                return vmrun.judge(res, ['t1'], tree, (), touched)
-            finally:
-                os.unlink(res['console_log'])
+            return judged(ok, 'kcsan: enabled early\nkcsan: selftest: 5/5 tests passed\n' +
+                          console, tests=['t1'], ktree=tree, kcsan_touched=touched)
         ours = run(report % ('iommu_group_resv_generation', 'pci_bus_add_device',
                              'iommu_group_resv_generation'))
         theirs = run(report % ('tick_sched_do_timer', 'tick_nohz_next_event',
@@ -220,16 +224,9 @@ def kcsan_race_in_series_code_fails():
         declared = run(report % ('pci_bus_add_device', 'x', 'x'))
         module = run(report % ('foo.constprop.0 [vfio]', 'iommu_resv_helper [iommufd]', 'x'))
         clean = run('')
-        res = boot_result(ok, '')
-        try:
-            off = vmrun.judge(res, ['t1'], tree, (), touched)
-        finally:
-            os.unlink(res['console_log'])
-        res = boot_result(ok, 'kcsan: enabled early\nkcsan: selftest: 4/5 tests passed\n')
-        try:
-            broken = vmrun.judge(res, ['t1'], tree, (), touched)
-        finally:
-            os.unlink(res['console_log'])
+        off = judged(ok, '', tests=['t1'], ktree=tree, kcsan_touched=touched)
+        broken = judged(ok, 'kcsan: enabled early\nkcsan: selftest: 4/5 tests passed\n',
+                        tests=['t1'], ktree=tree, kcsan_touched=touched)
     return (any(v == 'fail' and n == 'kcsan' and 'iommu-resv.c' in d for v, n, d in ours) and
             not any(n == 'console' for _, n, _ in ours + theirs) and
             [(v, n) for v, n, _ in theirs if n.startswith('kcsan')] ==
