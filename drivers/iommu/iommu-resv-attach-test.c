@@ -7,7 +7,9 @@
  *
  * A fake IOMMU driver records, per device, the domain its attach_dev() and
  * set_dev_pasid() calls last gave it; the tests compare that with what the
- * core says (iommu_get_domain_for_dev(), the group's PASID attach handle).
+ * core says (iommu_get_domain_for_dev(), the group's PASID attach handle),
+ * also inside attach_dev(), where drivers such as SMMUv3 look up the domain
+ * the device leaves, an error unwind included.
  * Devices are platform devices with a fwspec naming the fake IOMMU, probed
  * by the core's bus notifier as any hot-added device is.
  *
@@ -34,6 +36,8 @@ struct fake_iommu_state {
 	/* The driver's view: last domain given to each device, and its PASID */
 	struct iommu_domain *attached[FAKE_DEVS];
 	struct iommu_domain *pasid_attached[FAKE_DEVS];
+	/* attach_dev() calls where the core named another domain as the one left */
+	int wrong_leaving;
 	/* attach_dev() of this fake device to a paging domain fails, or -1 */
 	int fail_index;
 	/* Report a direct region, then fail with this errno (0: do not) */
@@ -60,6 +64,9 @@ static int fake_attach_dev(struct iommu_domain *domain, struct device *dev)
 
 	if (i < 0)
 		return -ENODEV;
+	/* What SMMUv3 relies on to find the domain the device leaves */
+	if (fake->attached[i] && fake->attached[i] != iommu_get_domain_for_dev(dev))
+		fake->wrong_leaving++;
 	if (i == fake->fail_index && domain->type == IOMMU_DOMAIN_UNMANAGED)
 		return -EIO;
 	fake->attached[i] = domain;
@@ -270,6 +277,8 @@ static void expect_members_follow_group(struct kunit *test)
 					iommu_get_domain_for_dev(fake->devs[i]),
 					"device %d", i);
 	}
+	KUNIT_EXPECT_EQ_MSG(test, fake->wrong_leaving, 0,
+			    "attach_dev() was told a wrong domain being left");
 }
 
 static int attach_test_init(struct kunit *test)

@@ -19,6 +19,7 @@ MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 struct fake_region {
 	u64 start, last;
 	enum iommu_resv_type type;
+	enum iommu_resv_kind kind;
 };
 
 /* What the fake provider reports; a failure at region fake_fail_at. */
@@ -29,14 +30,27 @@ static const struct fake_region fake_regions[] = {
 	{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
 };
 
-static int fake_fail_at = -1;
+/* And, when fake_with_pci, PCI windows: one adjacent to the first region */
+static const struct fake_region fake_pci_regions[] = {
+	{ 0x1100000, 0x11fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_BRIDGE_WINDOW },
+	{ 0x8000000, 0x80fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_HOST_WINDOW },
+};
 
-static int fake_get_resv_regions(struct device *dev, struct list_head *head)
+/* And, when fake_with_high, regions above 4 GiB, one across it, one at the top */
+static const struct fake_region fake_high_regions[] = {
+	{ 0xfff00000, 0x1000fffffULL, IOMMU_RESV_MSI },
+	{ 0x100200000ULL, 0x1003fffffULL, IOMMU_RESV_RESERVED },
+	{ 0xffffffffffe00000ULL, U64_MAX, IOMMU_RESV_RESERVED },
+};
+
+static int fake_fail_at = -1;
+static bool fake_with_pci, fake_with_high;
+
+static int fake_add_regions(const struct fake_region *f, int nr, struct list_head *head)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(fake_regions); i++) {
-		const struct fake_region *f = &fake_regions[i];
+	for (i = 0; i < nr; i++, f++) {
 		struct iommu_resv_region *r;
 
 		if (i == fake_fail_at)
@@ -45,9 +59,21 @@ static int fake_get_resv_regions(struct device *dev, struct list_head *head)
 					    f->type, GFP_KERNEL);
 		if (!r)
 			return -ENOMEM;
+		r->kind = f->kind;
 		list_add_tail(&r->list, head);
 	}
 	return 0;
+}
+
+static int fake_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	int ret = fake_add_regions(fake_regions, ARRAY_SIZE(fake_regions), head);
+
+	if (!ret && fake_with_pci)
+		ret = fake_add_regions(fake_pci_regions, ARRAY_SIZE(fake_pci_regions), head);
+	if (!ret && fake_with_high)
+		ret = fake_add_regions(fake_high_regions, ARRAY_SIZE(fake_high_regions), head);
+	return ret;
 }
 
 static const struct iommu_ops fake_ops = {
@@ -77,6 +103,8 @@ static int index_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->group);
 	KUNIT_ASSERT_EQ(test, iommu_group_add_device(t->group, t->dev), 0);
 	fake_fail_at = -1;
+	fake_with_pci = false;
+	fake_with_high = false;
 	test->priv = t;
 	return 0;
 }
@@ -93,11 +121,10 @@ static void index_test_exit(struct kunit *test)
 
 static unsigned int count(const struct iommu_resv_index *idx)
 {
-	struct interval_tree_node *node;
+	const struct iommu_resv_index_node *node;
 	unsigned int n = 0;
 
-	for (node = interval_tree_iter_first((struct rb_root_cached *)&idx->tree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+	iommu_resv_index_for_each(node, idx)
 		n++;
 	return n;
 }
@@ -108,15 +135,15 @@ static void index_finds_what_the_group_reports(struct kunit *test)
 	const struct iommu_resv_index_node *n;
 	struct iommu_resv_index idx;
 
-	iommu_resv_index_init(&idx);
+	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
 	/* Everything but the relaxable region */
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
 
 	n = iommu_resv_index_find(&idx, 0x1000000, 0x1000fff);
 	KUNIT_ASSERT_NOT_NULL(test, n);
-	KUNIT_EXPECT_EQ(test, n->node.start, 0x1000000);
-	KUNIT_EXPECT_EQ(test, n->node.last, 0x10fffff);
+	KUNIT_EXPECT_EQ(test, n->start, 0x1000000);
+	KUNIT_EXPECT_EQ(test, n->last, 0x10fffff);
 	KUNIT_EXPECT_STREQ(test, n->type_name, "reserved");
 	KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(t->dev));
 	KUNIT_EXPECT_STREQ(test, n->owner, "-");
@@ -126,7 +153,7 @@ static void index_finds_what_the_group_reports(struct kunit *test)
 	/* Where two overlap, the lower start is the answer */
 	n = iommu_resv_index_find(&idx, 0x10f0000, 0x1100fff);
 	KUNIT_ASSERT_NOT_NULL(test, n);
-	KUNIT_EXPECT_EQ(test, n->node.start, 0x1000000);
+	KUNIT_EXPECT_EQ(test, n->start, 0x1000000);
 	n = iommu_resv_index_find(&idx, 0x1100000, 0x1100fff);
 	KUNIT_ASSERT_NOT_NULL(test, n);
 	KUNIT_EXPECT_STREQ(test, n->type_name, "msi");
@@ -150,8 +177,8 @@ static void index_removes_by_tag_and_moves(struct kunit *test)
 	struct iommu_resv_index a, b;
 	static const int tag_a, tag_b;
 
-	iommu_resv_index_init(&a);
-	iommu_resv_index_init(&b);
+	iommu_resv_index_init(&a, 0);
+	iommu_resv_index_init(&b, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&a, t->group, &tag_a), 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&a, t->group, &tag_b), 0);
 	KUNIT_EXPECT_EQ(test, count(&a), 6);
@@ -177,7 +204,7 @@ static void index_fails_closed(struct kunit *test)
 	struct index_test *t = test->priv;
 	struct iommu_resv_index idx;
 
-	iommu_resv_index_init(&idx);
+	iommu_resv_index_init(&idx, 0);
 	for (fake_fail_at = 0; fake_fail_at < ARRAY_SIZE(fake_regions); fake_fail_at++) {
 		KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), -ENOMEM);
 		KUNIT_EXPECT_EQ(test, count(&idx), 0);
@@ -190,6 +217,24 @@ static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_regi
 	return NULL;
 }
 
+/* A merged list is @want */
+static void expect_merged(struct kunit *test, struct list_head *list,
+			  const struct fake_region *want, unsigned int nr)
+{
+	struct iommu_resv_region *r;
+	unsigned int i = 0;
+
+	KUNIT_EXPECT_EQ(test, list_count_nodes(list), nr);
+	list_for_each_entry(r, list, list) {
+		if (i == nr)
+			break;
+		KUNIT_EXPECT_EQ_MSG(test, r->start, want[i].start, "region %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, r->start + r->length - 1, want[i].last, "region %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, r->type, want[i].type, "region %u", i);
+		i++;
+	}
+}
+
 /* The index and the merged list of one gathering, as the fake states them. */
 static void index_and_merged_list_agree(struct kunit *test)
 {
@@ -200,23 +245,13 @@ static void index_and_merged_list_agree(struct kunit *test)
 		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
 	};
 	struct index_test *t = test->priv;
-	struct iommu_resv_region *r;
 	struct iommu_resv_index idx;
 	LIST_HEAD(list);
-	unsigned int i = 0;
 
-	iommu_resv_index_init(&idx);
+	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
-	KUNIT_EXPECT_EQ(test, list_count_nodes(&list), ARRAY_SIZE(merged));
-	list_for_each_entry(r, &list, list) {
-		if (i == ARRAY_SIZE(merged))
-			break;
-		KUNIT_EXPECT_EQ(test, r->start, merged[i].start);
-		KUNIT_EXPECT_EQ(test, r->start + r->length - 1, merged[i].last);
-		KUNIT_EXPECT_EQ(test, r->type, merged[i].type);
-		i++;
-	}
+	expect_merged(test, &list, merged, ARRAY_SIZE(merged));
 	iommu_put_resv_regions(NULL, &list);
 	iommu_resv_index_remove(&idx, t);
 
@@ -227,6 +262,98 @@ static void index_and_merged_list_agree(struct kunit *test)
 	kunit_deactivate_static_stub(test, iommu_resv_alloc_span);
 	KUNIT_EXPECT_EQ(test, count(&idx), 0);
 	KUNIT_EXPECT_TRUE(test, list_empty(&list));
+}
+
+/*
+ * Not enforcing PCI windows leaves them out of the index and of the merged
+ * list (the usable ranges), and keeps them from merging with other regions.
+ */
+static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
+{
+	static const struct fake_region all[] = {
+		{ 0x1000000, 0x11fffff, IOMMU_RESV_RESERVED },
+		{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },
+		{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
+		{ 0x8000000, 0x80fffff, IOMMU_RESV_RESERVED },
+		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
+	};
+	struct index_test *t = test->priv;
+	struct iommu_resv_index idx;
+	LIST_HEAD(list);
+
+	fake_with_pci = true;
+	iommu_resv_index_init(&idx, 0);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 5);
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x11fffff));
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x8000000, 0x8000fff));
+	expect_merged(test, &list, all, ARRAY_SIZE(all));
+	iommu_put_resv_regions(NULL, &list);
+	iommu_resv_index_destroy(&idx);
+
+	iommu_resv_index_init(&idx, IOMMU_RESV_INDEX_NO_PCI_WINDOWS);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x11fffff));
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x8000000, 0x80fffff));
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x10fffff, 0x10fffff));
+	expect_merged(test, &list, fake_regions, ARRAY_SIZE(fake_regions));
+	iommu_put_resv_regions(NULL, &list);
+	iommu_resv_index_destroy(&idx);
+
+	/* And per device */
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, t->dev, t->dev), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	iommu_resv_index_destroy(&idx);
+}
+
+/*
+ * Bounds are 64-bit everywhere, unsigned long or not: on a 32-bit kernel with
+ * 64-bit DMA addresses (ARM LPAE, x86 PAE) a region above 4 GiB must be
+ * found where it is, not at its address cut to 32 bits, nor be lost.
+ */
+static void index_holds_regions_above_4g(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	const struct iommu_resv_index_node *n;
+	struct iommu_resv_index idx;
+
+	fake_with_high = true;
+	iommu_resv_index_init(&idx, 0);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 3);
+
+	n = iommu_resv_index_find(&idx, 0x100300000ULL, 0x100300fffULL);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->start, 0x100200000ULL);
+	KUNIT_EXPECT_EQ(test, n->last, 0x1003fffffULL);
+	/* Its address cut to 32 bits is free, and so is the byte after it */
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x300000, 0x300fff));
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x100400000ULL, 0x100400000ULL));
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x100100000ULL, 0x1001fffffULL));
+
+	/* Across 4 GiB: found from either side */
+	n = iommu_resv_index_find(&idx, 0x100000000ULL, 0x100000000ULL);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->start, 0xfff00000);
+	KUNIT_EXPECT_EQ(test, n->last, 0x1000fffffULL);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_resv_index_find(&idx, 0xffffffff, 0xffffffff), n);
+
+	/* At the very top, and a range that reaches it */
+	n = iommu_resv_index_find(&idx, U64_MAX, U64_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->last, U64_MAX);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_resv_index_find(&idx, 0x200000000ULL, U64_MAX), n);
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x200000000ULL,
+						      0xffffffffffdfffffULL));
+
+	/* In order, by start */
+	n = iommu_resv_index_find(&idx, 0xfff00000, U64_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	n = iommu_resv_index_next(n, 0xfff00000, U64_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->start, 0x100200000ULL);
+	iommu_resv_index_destroy(&idx);
 }
 
 /* A second member of the test's group, behind the same fake provider. */
@@ -254,17 +381,13 @@ static void index_adds_one_device(struct kunit *test)
 {
 	struct index_test *t = test->priv;
 	struct device *dev2 = add_member(test, t);
-	struct interval_tree_node *node;
+	const struct iommu_resv_index_node *n;
 	struct iommu_resv_index idx;
 
-	iommu_resv_index_init(&idx);
+	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), 0);
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
-	for (node = interval_tree_iter_first(&idx.tree, 0, ULONG_MAX); node;
-	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
-		const struct iommu_resv_index_node *n =
-			container_of(node, struct iommu_resv_index_node, node);
-
+	iommu_resv_index_for_each(n, &idx) {
 		KUNIT_EXPECT_PTR_EQ(test, n->dev, (const struct device *)dev2);
 		KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)dev2);
 		KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(dev2));
@@ -317,6 +440,8 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_removes_by_tag_and_moves),
 	KUNIT_CASE(index_fails_closed),
 	KUNIT_CASE(index_and_merged_list_agree),
+	KUNIT_CASE(index_leaves_out_pci_windows_when_asked),
+	KUNIT_CASE(index_holds_regions_above_4g),
 	KUNIT_CASE(index_adds_one_device),
 	KUNIT_CASE(generation_moves_on_every_change),
 	{}

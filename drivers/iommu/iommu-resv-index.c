@@ -10,11 +10,13 @@
  *
  * IOMMU_RESV_DIRECT_RELAXABLE regions are not indexed: VFIO and iommufd let
  * userspace map over them (the device's RMRR-like use is abandoned when it is
- * assigned).
+ * assigned). Neither are the PCI kinds in an index made with
+ * IOMMU_RESV_INDEX_NO_PCI_WINDOWS, for a user whose administrator turned
+ * their enforcement off (the sysfs files still list them).
  */
 #define pr_fmt(fmt)	"iommu: " fmt
 
-#include <linux/interval_tree.h>
+#include <linux/interval_tree_generic.h>
 #include <linux/iommu.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
@@ -26,29 +28,36 @@
 /**
  * iommu_resv_index_init - start an empty index
  * @idx: the index
+ * @flags: IOMMU_RESV_INDEX_* flags: what the index leaves out, for every
+ *	   region added to it (indexes moved into one another share them)
  */
-void iommu_resv_index_init(struct iommu_resv_index *idx)
+void iommu_resv_index_init(struct iommu_resv_index *idx, unsigned int flags)
 {
 	idx->tree = RB_ROOT_CACHED;
+	idx->flags = flags;
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_init);
 
-static struct iommu_resv_index_node *to_resv_node(struct interval_tree_node *node)
-{
-	return container_of(node, struct iommu_resv_index_node, node);
-}
+/*
+ * u64 bounds, not the unsigned long of lib/interval_tree.c: a region above
+ * 4 GiB must be found on a 32-bit kernel with 64-bit DMA addresses too.
+ */
+#define RESV_START(n)	((n)->start)
+#define RESV_LAST(n)	((n)->last)
+INTERVAL_TREE_DEFINE(struct iommu_resv_index_node, rb, u64, __subtree_last,
+		     RESV_START, RESV_LAST, static, resv_itree)
 
 /* Remove the nodes added with @tag, or all of them for a NULL @tag. */
 static void remove_nodes(struct iommu_resv_index *idx, const void *tag)
 {
-	struct interval_tree_node *node, *next;
+	struct iommu_resv_index_node *n, *next;
 
-	for (node = interval_tree_iter_first(&idx->tree, 0, ULONG_MAX); node; node = next) {
-		next = interval_tree_iter_next(node, 0, ULONG_MAX);
-		if (tag && to_resv_node(node)->tag != tag)
+	for (n = resv_itree_iter_first(&idx->tree, 0, U64_MAX); n; n = next) {
+		next = resv_itree_iter_next(n, 0, U64_MAX);
+		if (tag && n->tag != tag)
 			continue;
-		interval_tree_remove(node, &idx->tree);
-		kfree(to_resv_node(node));
+		resv_itree_remove(n, &idx->tree);
+		kfree(n);
 	}
 }
 
@@ -64,8 +73,8 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 	n = kzalloc(sizeof(*n) + dev_len + owner_len, GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return NULL;
-	n->node.start = r->start;
-	n->node.last = iommu_resv_end(r);
+	n->start = r->start;
+	n->last = iommu_resv_end(r);
 	n->tag = tag;
 	n->dev = e->dev;
 	n->group_id = group_id;
@@ -79,27 +88,40 @@ new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
 	return n;
 }
 
+static bool left_out(const struct iommu_resv_index *idx, const struct iommu_resv_region *r)
+{
+	return (idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS) && iommu_resv_kind_is_pci(r->kind);
+}
+
 /* Index a snapshot's regions under @tag (and list them merged); frees @snap */
 static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot *snap,
 			int group_id, const void *tag, struct list_head *merged)
 {
+	struct iommu_resv_snapshot kept = *snap;
 	unsigned int i;
 	int ret = 0;
 
+	kept.nr = 0;
 	for (i = 0; i < snap->nr; i++) {
 		struct iommu_resv_index_node *n;
+		struct iommu_resv_entry *e;
 
-		if (snap->entries[i].region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if (left_out(idx, snap->entries[i].region))
 			continue;
-		n = new_node(&snap->entries[i], tag, group_id);
+		/* The kept entries first, for the merge; @snap still frees them all */
+		swap(snap->entries[i], snap->entries[kept.nr]);
+		e = &snap->entries[kept.nr++];
+		if (e->region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		n = new_node(e, tag, group_id);
 		if (!n) {
 			ret = -ENOMEM;
 			break;
 		}
-		interval_tree_insert(&n->node, &idx->tree);
+		resv_itree_insert(n, &idx->tree);
 	}
 	if (!ret && merged)
-		ret = iommu_resv_snapshot_merge(snap, merged);
+		ret = iommu_resv_snapshot_merge(&kept, merged);
 	if (ret)
 		remove_nodes(idx, tag);
 	iommu_resv_snapshot_free(snap);
@@ -127,7 +149,7 @@ static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
  *	 iommu_resv_index_remove() takes them out by it
  *
  * Every region of every member device is indexed, except
- * IOMMU_RESV_DIRECT_RELAXABLE ones.
+ * IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out.
  *
  * Context: Process context; takes the group's mutex.
  * Return: 0, or a negative errno (the group's provider failed, -ENOMEM), in
@@ -146,8 +168,8 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group);
  * @group: the group
  * @tag: as for iommu_resv_index_add_group()
  * @merged: list to append the group's merged regions to, as
- *	    iommu_get_group_resv_regions() lists them; free them with
- *	    iommu_put_resv_regions()
+ *	    iommu_get_group_resv_regions() lists them, less those the index's
+ *	    flags leave out; free them with iommu_put_resv_regions()
  *
  * As iommu_resv_index_add_group(), and the merged list from the same
  * gathering, for a caller that needs both without gathering twice.
@@ -173,7 +195,8 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
  *
  * For a user that enforces per device rather than per group (iommufd): a
  * region of a member only matters for that member's own DMA. Every region
- * but IOMMU_RESV_DIRECT_RELAXABLE ones is indexed.
+ * but IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out
+ * is indexed.
  *
  * Context: Process context; takes the group's mutex.
  * Return: 0, or a negative errno (-ENODEV if @dev is not, or no longer, a
@@ -224,11 +247,11 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_remove);
  */
 void iommu_resv_index_move(struct iommu_resv_index *dst, struct iommu_resv_index *src)
 {
-	struct interval_tree_node *node;
+	struct iommu_resv_index_node *n;
 
-	while ((node = interval_tree_iter_first(&src->tree, 0, ULONG_MAX))) {
-		interval_tree_remove(node, &src->tree);
-		interval_tree_insert(node, &dst->tree);
+	while ((n = resv_itree_iter_first(&src->tree, 0, U64_MAX))) {
+		resv_itree_remove(n, &src->tree);
+		resv_itree_insert(n, &dst->tree);
 	}
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_move);
@@ -256,15 +279,26 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_destroy);
 const struct iommu_resv_index_node *
 iommu_resv_index_find(const struct iommu_resv_index *idx, u64 start, u64 last)
 {
-	struct interval_tree_node *node;
-
-	if (start > ULONG_MAX)
-		return NULL;
-	node = interval_tree_iter_first((struct rb_root_cached *)&idx->tree,
-					start, min_t(u64, last, ULONG_MAX));
-	return node ? to_resv_node(node) : NULL;
+	return resv_itree_iter_first((struct rb_root_cached *)&idx->tree, start, last);
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_find);
+
+/**
+ * iommu_resv_index_next - the next indexed region that overlaps a range
+ * @n: a region iommu_resv_index_find() or this function returned
+ * @start: first IOVA of the range given to iommu_resv_index_find()
+ * @last: last IOVA of that range (inclusive)
+ *
+ * Context: Any context; the caller serialises against changes to the index.
+ * Return: the region after @n, by start, among those overlapping
+ * [@start, @last], or NULL.
+ */
+const struct iommu_resv_index_node *
+iommu_resv_index_next(const struct iommu_resv_index_node *n, u64 start, u64 last)
+{
+	return resv_itree_iter_next((struct iommu_resv_index_node *)n, start, last);
+}
+EXPORT_SYMBOL_GPL(iommu_resv_index_next);
 
 /**
  * iommu_resv_index_report - log why a range was refused
@@ -282,8 +316,8 @@ void iommu_resv_index_report(struct ratelimit_state *rs, const char *what,
 {
 	if (!__ratelimit(rs))
 		return;
-	pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%lx-0x%lx %s of %s in group %d, owner %s\n",
-		what, start, last, n->node.start, n->node.last, n->type_name,
+	pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx %s of %s in group %d, owner %s\n",
+		what, start, last, n->start, n->last, n->type_name,
 		n->dev_name, n->group_id, n->owner);
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_report);

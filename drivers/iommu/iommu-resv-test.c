@@ -9,6 +9,7 @@
 #include <kunit/test.h>
 #include <linux/iommu.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 
@@ -479,7 +480,7 @@ static void merge_thousands(struct kunit *test)
 		big = min(big, time_merge(test, 8192, &rnd));
 	}
 	kunit_info(test, "merge: 1024 regions %llu us, 8192 regions %llu us\n",
-		   small / 1000, big / 1000);
+		   div_u64(small, NSEC_PER_USEC), div_u64(big, NSEC_PER_USEC));
 	KUNIT_EXPECT_LT(test, big, 32 * small);
 	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
 }

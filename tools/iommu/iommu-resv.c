@@ -463,13 +463,63 @@ static int parse_ranges(const char *arg, struct range **out)
 	return n;
 }
 
-/*
- * What VFIO type1 and iommufd refuse to map: every region but
- * direct-relaxable ones, which they let userspace map over.
- */
-static bool enforced(const struct region *r)
+/* The types reserved_regions_detail gives the regions reported for PCI routing */
+static bool is_pci_kind(const char *type)
 {
-	return strcmp(r->type, "direct-relaxable");
+	return !strcmp(type, "bridge-window") || !strcmp(type, "peer-bar") ||
+	       !strcmp(type, "host-window") || !strcmp(type, "dma-range-gap");
+}
+
+/*
+ * Whether a backend enforces the PCI kinds: its enforce_pci_windows module
+ * parameter ("Y" unless switched off; a kernel without it reports none).
+ */
+static bool enforces_pci_windows(const char *module)
+{
+	char path[PATH_MAX], val[8] = "Y";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/module/%s/parameters/enforce_pci_windows",
+		 sysfs, module);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(val, sizeof(val), f))
+			val[0] = 'Y';
+		fclose(f);
+	}
+	return val[0] != 'N' && val[0] != 'n' && val[0] != '0';
+}
+
+/*
+ * Who refuses to map over @r: VFIO type1 and iommufd refuse every region
+ * but direct-relaxable ones, and the PCI kinds only where their
+ * enforce_pci_windows parameter is on. Returns which of the two do, as
+ * ENFORCED_* bits.
+ */
+#define ENFORCED_TYPE1		1
+#define ENFORCED_IOMMUFD	2
+static int enforced(const struct region *r)
+{
+	if (!strcmp(r->type, "direct-relaxable"))
+		return 0;
+	if (!is_pci_kind(r->type))
+		return ENFORCED_TYPE1 | ENFORCED_IOMMUFD;
+	return (enforces_pci_windows("vfio_iommu_type1") ? ENFORCED_TYPE1 : 0) |
+	       (enforces_pci_windows("iommufd") ? ENFORCED_IOMMUFD : 0);
+}
+
+/* What to add to a line about @r when a backend does not enforce it */
+static const char *not_enforced_note(int by)
+{
+	switch (by) {
+	case ENFORCED_TYPE1:
+		return " (not enforced by iommufd: iommufd.enforce_pci_windows=N)";
+	case ENFORCED_IOMMUFD:
+		return " (not enforced by VFIO type1: vfio_iommu_type1.enforce_pci_windows=N)";
+	case 0:
+		return " (PCI window not enforced: enforce_pci_windows=N; DMA there does not reach memory)";
+	}
+	return "";
 }
 
 /*
@@ -754,15 +804,23 @@ static int cmd_check(int group, struct range *rg, int nr)
 		for (k = 0; k < g.nr_regions; k++) {
 			const struct region *r = &g.regions[k];
 
-			if (!enforced(r) || r->end < rg[i].start || r->start > rg[i].end)
+			int by = enforced(r);
+			bool soft;
+
+			/* direct-relaxable: mappable, and never a PCI kind */
+			if (!strcmp(r->type, "direct-relaxable") ||
+			    r->end < rg[i].start || r->start > rg[i].end)
 				continue;
-			printf("%s: 0x%llx-0x%llx overlaps ", rg[i].soft ? "warning" : "conflict",
+			/* Refused by nobody: DMA there is lost, but nothing fails */
+			soft = rg[i].soft || !by;
+			printf("%s: 0x%llx-0x%llx overlaps ", soft ? "warning" : "conflict",
 			       rg[i].start, rg[i].end);
-			printf("0x%016llx-0x%016llx %s of %s in group %d, owner %s %s%s\n",
+			printf("0x%016llx-0x%016llx %s of %s in group %d, owner %s %s%s%s\n",
 			       r->start, r->end, r->type, r->dev, g.id, r->owner_type, r->owner,
-			       rg[i].soft ? " (RAM device: QEMU goes on without it)" : "");
-			conflicts += !rg[i].soft;
-			warnings += rg[i].soft;
+			       rg[i].soft ? " (RAM device: QEMU goes on without it)" : "",
+			       not_enforced_note(by));
+			conflicts += !soft;
+			warnings += soft;
 		}
 	}
 	if (!conflicts && warnings)
@@ -786,7 +844,9 @@ static void print_help(FILE *f)
 	      "       without reserved_regions_detail)\n"
 	      "check  which of the IOVA ranges (inclusive; hex with 0x, or decimal) overlap\n"
 	      "       a reserved region that VFIO and iommufd enforce for the group (all\n"
-	      "       but direct-relaxable ones); exit 0: none, 1: conflicts, 2: error\n"
+	      "       but direct-relaxable ones; PCI windows are warnings where their\n"
+	      "       enforce_pci_windows module parameter is off); exit 0: none,\n"
+	      "       1: conflicts, 2: error\n"
 	      "--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
 	      "       vfio-pci device (its ram, rom and ram-device sections, from\n"
 	      "       \"info mtree -f\" over the QMP UNIX socket SOCKET): would\n"

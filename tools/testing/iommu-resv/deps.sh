@@ -7,7 +7,7 @@ set -euo pipefail
 : "${DEBIAN_KVER:=6.12.117-1~deb12u1}"	# the base the series is tested on
 out=${1:-out}
 
-pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-s390x-linux-gnu
+pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
       cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
       dwarves clang-format)
@@ -18,6 +18,7 @@ declare -A need_file=(
 	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
 	[qemu-efi-aarch64]=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
 	[gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc
+	[gcc-arm-linux-gnueabihf]=/usr/bin/arm-linux-gnueabihf-gcc
 	[gcc-s390x-linux-gnu]=/usr/bin/s390x-linux-gnu-gcc
 	[busybox-static]=/bin/busybox
 	[ccache]=/usr/bin/ccache

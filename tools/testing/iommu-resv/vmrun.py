@@ -249,6 +249,17 @@ def kunit_results(console_log, ktree, suites=()):
     return res
 
 
+def kunit_console_verdicts(console_log, ktree, suites):
+    """A KUnit run booted elsewhere (kunit.py --raw_output=all): its results,
+    every suite in SUITES reporting, and no splat in its console."""
+    res = kunit_results(console_log, ktree, suites)
+    with open(console_log, errors='replace') as f:
+        splats = [l for l in f.read().splitlines() if SPLAT.search(l)]
+    if splats:
+        res.append(('fail', 'console', 'kernel splat: ' + splats[0].strip()))
+    return res
+
+
 def module_verdicts(out):
     """The guest's loading and unloading of test modules (@@MODULE lines)."""
     verdicts = []
@@ -362,14 +373,6 @@ def judge_tap(name, text, rc):
 
 # kmemleak blocks that involve the code under test (the rest is reported, not failed).
 LEAK_OURS = re.compile(r'iommu|vfio|iopt|resv')
-# Leaks of the unpatched 6.12 base that the tests provoke, reproduced there with the
-# same test: (backtrace pattern, reason). Reported as skips, never as passes.
-KNOWN_UPSTREAM_LEAKS = [
-    (re.compile(r'arm_smmu_attach_prepare'),
-     'known 6.12 leak, also on the unpatched base: SMMUv3 loses its master_domain when '
-     'the core unwinds a failed multi-device group attach (upstream: "iommu: Pass in '
-     'old domain to attach_dev callback functions")'),
-]
 
 
 def kmemleak_verdicts(out):
@@ -380,21 +383,13 @@ def kmemleak_verdicts(out):
     blocks = re.split(r'^(?=unreferenced object 0x)', m.group(1), flags=re.M)
     leaks = [b for b in blocks if b.startswith('unreferenced object')]
     ours = [b for b in leaks if LEAK_OURS.search(b.split('backtrace', 1)[-1])]
-    known = {}
-    for b in ours:
-        for pattern, reason in KNOWN_UPSTREAM_LEAKS:
-            if pattern.search(b.split('backtrace', 1)[-1]):
-                known.setdefault(reason, []).append(b)
-                break
-    new = [b for b in ours if not any(b in v for v in known.values())]
-    print(f'vmrun: kmemleak: {len(leaks)} suspected leak(s), {len(ours)} in IOMMU/VFIO code, '
-          f'{len(ours) - len(new)} of them known upstream', file=sys.stderr)
-    verdicts = [('skip', 'kmemleak/known-upstream', f'{len(v)} x {r}') for r, v in known.items()]
-    if new:
-        return verdicts + [('fail', 'kmemleak', new[0].splitlines()[0].strip() + ' (' +
-                            ' '.join(l.strip() for l in new[0].splitlines()
-                                     if LEAK_OURS.search(l))[:200] + ')')]
-    return verdicts + [('pass', 'kmemleak', '')]
+    print(f'vmrun: kmemleak: {len(leaks)} suspected leak(s), {len(ours)} in IOMMU/VFIO code',
+          file=sys.stderr)
+    if ours:
+        return [('fail', 'kmemleak', ours[0].splitlines()[0].strip() + ' (' +
+                 ' '.join(l.strip() for l in ours[0].splitlines()
+                          if LEAK_OURS.search(l))[:200] + ')')]
+    return [('pass', 'kmemleak', '')]
 
 
 # KCSAN reports (make stress, KCSAN kernel): the functions that raced, each
@@ -489,6 +484,9 @@ def main():
                     help='judge a host test\'s TAP output instead of booting')
     ap.add_argument('--exit-status', type=int, default=0,
                     help='with --judge-tap: the test\'s exit status')
+    ap.add_argument('--judge-kunit', metavar='CONSOLE',
+                    help='judge the console of a KUnit run booted by kunit.py '
+                         '(needs --ktree; --kunit-suites must all report)')
     ap.add_argument('--mode', choices=('tests', 'run'), default='tests')
     ap.add_argument('--tests', default='', help='names expected to run (tests mode)')
     ap.add_argument('--ktree', help='kernel tree (for the KUnit parser)')
@@ -526,6 +524,12 @@ def main():
             text = f.read()
         sys.exit(record(judge_tap('', text, args.exit_status), args.label,
                         args.results))
+    if args.judge_kunit:
+        if not args.ktree:
+            ap.error('--judge-kunit needs --ktree')
+        sys.exit(record(kunit_console_verdicts(args.judge_kunit, args.ktree,
+                                               args.kunit_suites.split()),
+                        args.label, args.results))
     if not (args.arch and args.kernel and args.initrd and args.logdir):
         ap.error('--arch, --kernel, --initrd and --logdir are required to boot')
     a = ARCHES[args.arch]

@@ -71,7 +71,7 @@ lines() {
 }
 
 S=(--sysfs "$s")
-echo "1..58"
+echo "1..61"
 expect "help" 0 "^usage: iommu-resv" --help
 expect "list: groups in order" 0 "^group 3$" "${S[@]}" list
 lines "list: two groups" 2 "^group " "${S[@]}" list
@@ -103,6 +103,20 @@ expect "check: first byte of a region" 1 "^conflict: 0xfee00000-0xfee00000 overl
 expect "check: last byte of a region" 1 "^conflict: .* peer-bar of 0000:00:04.0 in group 3, owner device /sys/devices/pci0000:00/0000:00:04.1$" \
 	"${S[@]}" check --group 3 --ranges 0xfd0fffff-0xfd0fffff
 expect "check: straddling an edge" 1 "^conflict: 0xfcfff000-0xfd000fff" "${S[@]}" check --group 3 --ranges 0xfcfff000-0xfd000fff
+# PCI windows while a backend's enforce_pci_windows parameter is off
+mkdir -p "$s/module/vfio_iommu_type1/parameters" "$s/module/iommufd/parameters"
+echo N > "$s/module/vfio_iommu_type1/parameters/enforce_pci_windows"
+echo Y > "$s/module/iommufd/parameters/enforce_pci_windows"
+expect "check: PCI window not enforced by type1" 1 \
+	"^conflict: .* peer-bar of 0000:00:04.0 .* \(not enforced by VFIO type1: vfio_iommu_type1.enforce_pci_windows=N\)$" \
+	"${S[@]}" check --group 3 --ranges 0xfd0fffff-0xfd0fffff
+echo N > "$s/module/iommufd/parameters/enforce_pci_windows"
+expect "check: PCI window enforced by neither: a warning" 0 \
+	"^warning: 0xfd000000-0xfd000fff overlaps .* peer-bar .*\(PCI window not enforced: enforce_pci_windows=N; DMA there does not reach memory\)$" \
+	"${S[@]}" check --group 3 --ranges 0xfd000000-0xfd000fff
+expect "check: other regions stay enforced" 1 "^conflict: 0xfee00000-0xfee00000 overlaps .* msi of 0000:00:04.0 .*dmar0$" \
+	"${S[@]}" check --group 3 --ranges 0xfee00000-0xfee00000
+rm -r "$s/module"
 expect "check: by device" 1 "msi of 0000:00:04.1" "${S[@]}" check --device 0000:00:04.0 --ranges 0-0xffffffff
 lines "check: every conflict listed" 3 "^conflict: " "${S[@]}" check --device 0000:00:04.0 --ranges 0-0xffffffff
 expect "check: decimal" 1 "^conflict: " "${S[@]}" check --group 3 --ranges 4276092928-4276092928
@@ -363,5 +377,5 @@ else
 	echo "ok $((n - 1)) qmp: live QEMU 7.2, pc # SKIP no qemu-system-x86_64"
 	echo "ok $n qmp: live QEMU 7.2, q35 # SKIP no qemu-system-x86_64"
 fi
-[ "$n" = 58 ] || not_ok "plan" "ran $n tests, planned 58"
+[ "$n" = 61 ] || not_ok "plan" "ran $n tests, planned 61"
 exit $((failed > 0))

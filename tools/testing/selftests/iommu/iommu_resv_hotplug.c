@@ -23,7 +23,9 @@
  * reported, and its range leaves the usable ranges.
  *
  * Two edu devices of one group (A joins and leaves by PCI remove and rescan,
- * B keeps the group attached); the regions are made with the test-only
+ * B keeps the group attached); A is a function 0 or, in the *_function1
+ * variants, a function > 0 of a multi-function device, which must come back
+ * into its siblings' group. The regions are made with the test-only
  * injector (CONFIG_IOMMU_RESV_INJECT), so the expectations are the test's.
  */
 #include <signal.h>
@@ -101,17 +103,31 @@ FIXTURE(hotplug) {
 
 FIXTURE_VARIANT(hotplug) {
 	bool iommufd;
+	/* A is a function 0, or a function > 0 of a multi-function device */
+	bool a_function0;
 };
 
 FIXTURE_VARIANT_ADD(hotplug, type1) {
 	.iommufd = false,
+	.a_function0 = true,
 };
 
 FIXTURE_VARIANT_ADD(hotplug, iommufd) {
 	.iommufd = true,
+	.a_function0 = true,
 };
 
-/* Two edus of one group: B bound to vfio-pci, A (the later one) unbound. */
+FIXTURE_VARIANT_ADD(hotplug, type1_function1) {
+	.iommufd = false,
+	.a_function0 = false,
+};
+
+FIXTURE_VARIANT_ADD(hotplug, iommufd_function1) {
+	.iommufd = true,
+	.a_function0 = false,
+};
+
+/* Two edus of one group: B bound to vfio-pci, A unbound. */
 FIXTURE_SETUP(hotplug)
 {
 	struct resv_range u[RESV_MAX];
@@ -123,10 +139,10 @@ FIXTURE_SETUP(hotplug)
 		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
 	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
 		SKIP(return, "no /dev/iommu or VFIO cdev");
-	self->group = resv_hotplug_pair_ready(self->a, self->b);
+	self->group = resv_hotplug_pair_ready(self->a, self->b, variant->a_function0);
 	if (self->group == -ENODEV)
 		SKIP(return, "no edu device");
-	/* The harness topologies have such a pair (a two-function edu) */
+	/* The harness topologies have such pairs (a two-function edu) */
 	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group (%d)", self->group);
 	ASSERT_EQ(0, inject(self->a, false));
 

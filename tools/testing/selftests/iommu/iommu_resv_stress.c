@@ -537,7 +537,7 @@ FIXTURE_SETUP(stress)
 	memset(self->st, 0, sizeof(*self->st));
 
 	/* A and B share group G; H and K are edus of two other groups. */
-	self->group = resv_hotplug_pair_ready(self->a, self->b);
+	self->group = resv_hotplug_pair_ready(self->a, self->b, true);
 	if (self->group == -ENODEV)
 		SKIP(return, "no edu device");
 	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group (%d)", self->group);

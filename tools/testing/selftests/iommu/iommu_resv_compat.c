@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The escape for setups built before PCI windows were reported:
+ * vfio_iommu_type1.enforce_pci_windows and iommufd.enforce_pci_windows.
+ *
+ * For every edu device with a PCI window (bridge window, peer BAR, host
+ * window, DMA range gap) in its group's reserved_regions_detail, a container
+ * or IOAS made while the switch is on refuses a page at the window's start,
+ * and its usable ranges are the aperture minus every region; one made while
+ * it is off maps that page, its usable ranges leave out only the other
+ * regions, and sysfs lists the windows all the same. The kernel says once
+ * that the switch is off. The test computes each expectation from the detail
+ * file alone.
+ */
+#include <sys/mman.h>
+#include "iommu_resv_utils.h"
+#include "../kselftest_harness.h"
+
+#define MAX_DEVS	16
+
+static bool is_pci_kind(const char *type)
+{
+	return !strcmp(type, "bridge-window") || !strcmp(type, "peer-bar") ||
+	       !strcmp(type, "host-window") || !strcmp(type, "dma-range-gap");
+}
+
+/*
+ * The regions a backend enforces for @bdf, as the detail file lists them:
+ * the group's (type1) or the device's (iommufd), PCI kinds included or not.
+ * Their PCI windows go to @win (up to @max_win, counted in *@nr_win).
+ */
+static int enforced_regions(int group, const char *bdf, bool iommufd, bool pci,
+			    struct resv_region *r, int max, struct resv_region *win,
+			    int max_win, int *nr_win)
+{
+	char *buf, *line, *save;
+	int n = 0, ret;
+
+	*nr_win = 0;
+	buf = resv_read_group_file(group, "reserved_regions_detail", &ret);
+	if (!buf)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long start, end;
+		struct resv_region x;
+		char dev[64];
+
+		if (sscanf(line, "0x%llx 0x%llx %31s %63s", &start, &end, x.type, dev) != 4)
+			return -EBADMSG;
+		if (iommufd && strcmp(dev, bdf))
+			continue;
+		x.start = start;
+		x.end = end;
+		if (is_pci_kind(x.type) && *nr_win < max_win && !strcmp(dev, bdf))
+			win[(*nr_win)++] = x;
+		if (is_pci_kind(x.type) && !pci)
+			continue;
+		if (n == max)
+			return -E2BIG;
+		r[n++] = x;
+	}
+	return n;
+}
+
+FIXTURE(compat) {
+	char bdf[MAX_DEVS][16];
+	int group[MAX_DEVS];
+	int nr;
+	char param[128];
+	void *buf;
+	long page;
+};
+
+FIXTURE_VARIANT(compat) {
+	bool iommufd;
+	const char *module;
+};
+
+FIXTURE_VARIANT_ADD(compat, type1) {
+	.iommufd = false,
+	.module = "vfio_iommu_type1",
+};
+
+FIXTURE_VARIANT_ADD(compat, iommufd) {
+	.iommufd = true,
+	.module = "iommufd",
+};
+
+FIXTURE_SETUP(compat)
+{
+	int bad = 0;
+
+	self->page = sysconf(_SC_PAGESIZE);
+	snprintf(self->param, sizeof(self->param),
+		 "/sys/module/%s/parameters/enforce_pci_windows", variant->module);
+	if (access(self->param, W_OK))
+		SKIP(return, "no %s (kernel without the series)", self->param);
+	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
+	if (!self->nr)
+		SKIP(return, "no edu device");
+	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
+				      strerror(-self->nr));
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+FIXTURE_TEARDOWN(compat)
+{
+	/* On, as the kernel starts */
+	if (self->param[0])
+		resv_write_file(self->param, "Y");
+	if (self->buf && self->buf != MAP_FAILED)
+		munmap(self->buf, self->page);
+}
+
+/*
+ * With the switch in state @on, a new container/IOAS for edu @d: its usable
+ * ranges, and a page at the start of each PCI window clear of the other
+ * regions. Returns how many such pages were tried.
+ */
+static int check_device(struct __test_metadata *_metadata, FIXTURE_DATA(compat) *self,
+			const FIXTURE_VARIANT(compat) *variant, int d, bool on)
+{
+	struct resv_region r[RESV_MAX], other[RESV_MAX], win[RESV_MAX];
+	struct resv_range want[RESV_MAX], got[RESV_MAX];
+	struct resv_be be = { .iommufd = variant->iommufd };
+	int nr, no, nw, nwant, ngot, i, k, tried = 0;
+
+	ASSERT_EQ(0, resv_write_file(self->param, on ? "Y" : "N"));
+	ASSERT_EQ(0, resv_be_open(&be, self->group[d], self->bdf[d]));
+	nr = enforced_regions(self->group[d], self->bdf[d], variant->iommufd, on, r, RESV_MAX,
+			      win, RESV_MAX, &nw);
+	ASSERT_LE(0, nr);
+	no = enforced_regions(self->group[d], self->bdf[d], variant->iommufd, false, other,
+			      RESV_MAX, win, RESV_MAX, &nw);
+	ASSERT_LE(0, no);
+
+	nwant = resv_complement(r, nr, 0, RESV_APERTURE_END, want, RESV_MAX);
+	ngot = resv_be_ranges(&be, got, RESV_MAX);
+	ASSERT_LT(0, nwant);
+	EXPECT_EQ(nwant, ngot) TH_LOG("%s, switch %s: usable ranges", self->bdf[d],
+				      on ? "on" : "off");
+	for (i = 0; i < nwant && i < ngot; i++) {
+		EXPECT_EQ(want[i].start, got[i].start) TH_LOG("%s: range %d", self->bdf[d], i);
+		EXPECT_EQ(want[i].end, got[i].end) TH_LOG("%s: range %d", self->bdf[d], i);
+	}
+
+	for (i = 0; i < nw; i++) {
+		uint64_t iova = win[i].start & ~(uint64_t)(self->page - 1);
+		bool clear = iova + self->page - 1 <= RESV_APERTURE_END;
+		int ret;
+
+		for (k = 0; k < no && clear; k++)
+			if (resv_type1_excludes(&other[k]) && other[k].start <= iova + self->page - 1 &&
+			    iova <= other[k].end)
+				clear = false;
+		if (!clear)
+			continue;
+		ret = resv_be_map(&be, self->buf, iova, self->page);
+		if (!ret)
+			resv_be_unmap(&be, iova, self->page);
+		if (on) {
+			EXPECT_NE(0, ret) TH_LOG("%s: %s 0x%llx mapped while enforced",
+						 self->bdf[d], win[i].type,
+						 (unsigned long long)win[i].start);
+		} else {
+			EXPECT_EQ(0, ret) TH_LOG("%s: %s 0x%llx refused while not enforced (%s)",
+						 self->bdf[d], win[i].type,
+						 (unsigned long long)win[i].start, strerror(-ret));
+		}
+		tried++;
+	}
+	resv_be_close(&be);
+	return tried;
+}
+
+TEST_F(compat, pci_windows_enforced_unless_switched_off)
+{
+	const char * const warned[] = { variant->module, "enforce_pci_windows is off" };
+	int d, on = 0, off = 0, kmsg;
+
+	for (d = 0; d < self->nr; d++) {
+		on += check_device(_metadata, self, variant, d, true);
+		off += check_device(_metadata, self, variant, d, false);
+		/* Reported all the same */
+		EXPECT_EQ(on, off);
+	}
+	TH_LOG("%d PCI window pages refused while on, mapped while off", off);
+	/* The topologies give edus PCI windows */
+	EXPECT_LT(0, off);
+
+	kmsg = resv_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_TRUE(resv_kmsg_has(kmsg, warned, ARRAY_SIZE(warned)))
+		TH_LOG("no \"%s: enforce_pci_windows is off\" line", variant->module);
+	close(kmsg);
+}
+
+TEST_HARNESS_MAIN
