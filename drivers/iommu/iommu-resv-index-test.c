@@ -310,7 +310,8 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 /*
  * Bounds are 64-bit everywhere, unsigned long or not: on a 32-bit kernel with
  * 64-bit DMA addresses (ARM LPAE, x86 PAE) a region above 4 GiB must be
- * found where it is, not at its address cut to 32 bits, nor be lost.
+ * found where it is, not at its address cut to 32 bits, nor be lost. Only
+ * such a kernel can fail this (make check runs the suites on ARM LPAE).
  */
 static void index_holds_regions_above_4g(struct kunit *test)
 {
@@ -318,6 +319,9 @@ static void index_holds_regions_above_4g(struct kunit *test)
 	const struct iommu_resv_index_node *n;
 	struct iommu_resv_index idx;
 
+	/* Without 64-bit physical addresses the fake's regions cannot be made */
+	if (sizeof(phys_addr_t) < sizeof(u64))
+		kunit_skip(test, "32-bit phys_addr_t (no LPAE/PAE)");
 	fake_with_high = true;
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);

@@ -23,6 +23,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <trace/events/iommu.h>
+
 #include "iommu-resv.h"
 
 /**
@@ -309,11 +311,13 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_next);
  * @n: the reserved region it overlaps, from iommu_resv_index_find()
  *
  * One rate-limited line names the range, the region, its type, the device
- * and group it belongs to, and its owner, as reserved_regions_detail has them.
+ * and group it belongs to, and its owner, as reserved_regions_detail has them;
+ * the reserved_region_overlap trace event has every one.
  */
 void iommu_resv_index_report(struct ratelimit_state *rs, const char *what,
 			     u64 start, u64 last, const struct iommu_resv_index_node *n)
 {
+	trace_reserved_region_overlap(what, start, last, n);
 	if (!__ratelimit(rs))
 		return;
 	pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx %s of %s in group %d, owner %s\n",

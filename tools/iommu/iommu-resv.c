@@ -472,7 +472,8 @@ static bool is_pci_kind(const char *type)
 
 /*
  * Whether a backend enforces the PCI kinds: its enforce_pci_windows module
- * parameter ("Y" unless switched off; a kernel without it reports none).
+ * parameter as set now ("Y" unless switched off; a kernel without it reports
+ * none). A container or IOAS keeps the setting it was made with.
  */
 static bool enforces_pci_windows(const char *module)
 {
@@ -811,7 +812,7 @@ static int cmd_check(int group, struct range *rg, int nr)
 			if (!strcmp(r->type, "direct-relaxable") ||
 			    r->end < rg[i].start || r->start > rg[i].end)
 				continue;
-			/* Refused by nobody: DMA there is lost, but nothing fails */
+			/* Refused by nobody: the map works, but DMA there reaches a peer or nothing */
 			soft = rg[i].soft || !by;
 			printf("%s: 0x%llx-0x%llx overlaps ", soft ? "warning" : "conflict",
 			       rg[i].start, rg[i].end);

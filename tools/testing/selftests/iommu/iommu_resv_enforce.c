@@ -5,6 +5,8 @@
  *  - a refused VFIO_IOMMU_MAP_DMA logs one line naming the range, the region,
  *    its type, its device and group, and its owner, as reserved_regions_detail
  *    has them;
+ *  - every refusal is traced (reserved_region_overlap), while the log line is
+ *    rate-limited per container;
  *  - attaching a group to a container whose mappings overlap the group's
  *    reserved regions is predicted from sysfs alone, and the prediction is
  *    exactly the outcome: refused (EINVAL, with the same kind of line) while
@@ -115,6 +117,89 @@ TEST_F(enforce, refused_map_is_logged)
 		close(container);
 	}
 	close(fd);
+}
+
+/* How many records logged since resv_kmsg_open() contain @what and @group */
+static void kmsg_count(int fd, const char *what, const char * const *group, int *count,
+		       int n)
+{
+	char rec[2048];
+	ssize_t len;
+	int k;
+
+	for (k = 0; k < n; k++)
+		count[k] = 0;
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		rec[len] = '\0';
+		for (k = 0; k < n; k++)
+			count[k] += strstr(rec, what) && strstr(rec, group[k]);
+	}
+}
+
+/*
+ * Every refused map is traced, with what the log line has; the log is
+ * rate-limited per container, so that many refusals in one container (a VM
+ * retrying) do not hide the first refusal in another.
+ */
+TEST_F(enforce, refusals_traced_and_limited_per_container)
+{
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	char type[32], dev[64], owner[PATH_MAX], range[64], grp[2][32], path[PATH_MAX];
+	char first[4096], want[PATH_MAX + 256];
+	const int many = 25;	/* more than DEFAULT_RATELIMIT_BURST */
+	int d[2] = { 0, -1 }, i, k, kmsg, container, gfd = -1;
+	const char *dir = resv_tracefs();
+
+	if (!dir)
+		SKIP(return, "no tracefs with iommu events (CONFIG_TRACING)");
+	for (i = 1; i < self->nr && d[1] < 0; i++)
+		if (self->group[i] != self->group[0])
+			d[1] = i;
+	ASSERT_LE(0, d[1]) TH_LOG("the topologies have edus in two groups");
+	snprintf(range, sizeof(range), "MAP_DMA 0x%llx-0x%llx", (unsigned long long)iova,
+		 (unsigned long long)(iova + self->page - 1));
+	snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable", dir);
+	ASSERT_EQ(0, resv_write_file(path, "1"));
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	i = open(path, O_WRONLY | O_TRUNC);	/* clears the buffer */
+	ASSERT_LE(0, i);
+	close(i);
+
+	kmsg = resv_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	for (k = 0; k < 2; k++) {
+		snprintf(grp[k], sizeof(grp[k]), "in group %d,", self->group[d[k]]);
+		container = resv_type1_container(self->group[d[k]], &gfd);
+		ASSERT_LE(0, container);
+		for (i = 0; i < (k ? 1 : many); i++)
+			EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, iova, self->page));
+		close(gfd);
+		close(container);
+	}
+	{
+		const char * const groups[] = { grp[0], grp[1] };
+		int logged[2];
+
+		kmsg_count(kmsg, range, groups, logged, 2);
+		close(kmsg);
+		EXPECT_LT(0, logged[0]);
+		EXPECT_GT(many, logged[0]) TH_LOG("%d refusals, %d lines: not rate-limited",
+						  many, logged[0]);
+		/* The other container's first refusal is not hidden by the first's */
+		EXPECT_EQ(1, logged[1]) TH_LOG("group %d's refusal not logged", self->group[d[1]]);
+	}
+	snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable", dir);
+	resv_write_file(path, "0");
+
+	/* Every refusal traced, with the range, the region's type, device, group, owner */
+	for (k = 0; k < 2; k++) {
+		ASSERT_TRUE(detail_at(self->group[d[k]], iova, type, dev, owner));
+		snprintf(want, sizeof(want), "%s of %s %s owner %s", type, dev, grp[k], owner);
+		first[0] = '\0';
+		EXPECT_EQ(k ? 1 : many, resv_trace_count(dir, want, first, sizeof(first)))
+			TH_LOG("trace lines with \"%s\"", want);
+		EXPECT_NE(NULL, strstr(first, range)) TH_LOG("%s", first);
+	}
 }
 
 /*

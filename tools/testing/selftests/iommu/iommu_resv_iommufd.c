@@ -236,18 +236,25 @@ TEST_F(iommufd, map_agrees_with_type1)
 /*
  * A refused IOMMU_IOAS_MAP is explained like a refused VFIO_IOMMU_MAP_DMA:
  * one (rate-limited, hence retried) line names the range, the group and the
- * region's type.
+ * region's type, and the reserved_region_overlap trace event has each try.
  */
 TEST_F(iommufd, refused_map_is_logged)
 {
 	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
-	char range[64], grp[32];
+	char range[64], grp[32], path[PATH_MAX], traced[96];
 	const char * const want[] = { range, grp, "msi" };
+	const char *dir = resv_tracefs();
 	int d, fd, tries;
 
+	if (dir) {
+		snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable",
+			 dir);
+		ASSERT_EQ(0, resv_write_file(path, "1"));
+	}
 	for (d = 0; d < self->nr; d++) {
 		bool seen = false;
 		struct ioas s;
+		int before = 0;
 
 		fd = resv_kmsg_open();
 		ASSERT_LE(0, fd);
@@ -255,6 +262,9 @@ TEST_F(iommufd, refused_map_is_logged)
 		snprintf(range, sizeof(range), "IOMMU_IOAS_MAP 0x%llx-0x%llx",
 			 (unsigned long long)iova, (unsigned long long)(iova + self->page - 1));
 		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
+		snprintf(traced, sizeof(traced), "%s overlaps reserved", range);
+		if (dir)
+			before = resv_trace_count(dir, traced, NULL, 0);
 		for (tries = 0; tries < 8 && !seen; tries++) {
 			if (tries)
 				sleep(1);
@@ -263,9 +273,14 @@ TEST_F(iommufd, refused_map_is_logged)
 		}
 		EXPECT_TRUE(seen) TH_LOG("%s: no \"%s\" line for group %d", self->bdf[d],
 					 range, self->group[d]);
+		if (dir)
+			EXPECT_EQ(before + tries, resv_trace_count(dir, traced, NULL, 0))
+				TH_LOG("%s: %d refusals, not each traced", self->bdf[d], tries);
 		ioas_close(&s);
 		close(fd);
 	}
+	if (dir)
+		resv_write_file(path, "0");
 }
 
 TEST_HARNESS_MAIN
