@@ -124,7 +124,8 @@ static unsigned int count(const struct iommu_resv_index *idx)
 	const struct iommu_resv_index_node *node;
 	unsigned int n = 0;
 
-	iommu_resv_index_for_each(node, idx)
+	for (node = iommu_resv_index_find(idx, 0, U64_MAX); node;
+	     node = iommu_resv_index_next(node, 0, U64_MAX))
 		n++;
 	return n;
 }
@@ -391,7 +392,8 @@ static void index_adds_one_device(struct kunit *test)
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), 0);
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
-	iommu_resv_index_for_each(n, &idx) {
+	for (n = iommu_resv_index_find(&idx, 0, U64_MAX); n;
+	     n = iommu_resv_index_next(n, 0, U64_MAX)) {
 		KUNIT_EXPECT_PTR_EQ(test, n->dev, (const struct device *)dev2);
 		KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)dev2);
 		KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(dev2));

@@ -518,7 +518,7 @@ static const char *not_enforced_note(int by)
 	case ENFORCED_IOMMUFD:
 		return " (not enforced by VFIO type1: vfio_iommu_type1.enforce_pci_windows=N)";
 	case 0:
-		return " (PCI window not enforced: enforce_pci_windows=N; DMA there does not reach memory)";
+		return " (PCI window not enforced: enforce_pci_windows=N; DMA there misses memory)";
 	}
 	return "";
 }
@@ -812,7 +812,7 @@ static int cmd_check(int group, struct range *rg, int nr)
 			if (!strcmp(r->type, "direct-relaxable") ||
 			    r->end < rg[i].start || r->start > rg[i].end)
 				continue;
-			/* Refused by nobody: the map works, but DMA there reaches a peer or nothing */
+			/* Refused by nobody: mapped, but DMA there reaches a peer or nothing */
 			soft = rg[i].soft || !by;
 			printf("%s: 0x%llx-0x%llx overlaps ", soft ? "warning" : "conflict",
 			       rg[i].start, rg[i].end);
