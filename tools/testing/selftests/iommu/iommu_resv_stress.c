@@ -345,6 +345,38 @@ static void exercise_join(struct stress_stats *st, struct resv_be *be, const cha
 }
 
 /*
+ * Once the budget is spent: R unmapped, @a opens as soon as it is back and
+ * bound. Luck alone may have kept it away whenever R was not mapped (opens
+ * through iommufd are rare in a run); this opens it once in every run.
+ */
+static void final_join(struct stress_stats *st, struct resv_be *be, const char *a,
+		       long page, bool *r_mapped)
+{
+	const char *how = be->iommufd ? "iommufd" : "type1";
+	int fd = -ENODEV, tries, ret;
+
+	if (*r_mapped) {
+		ret = resv_be_unmap(be, R_START, page);
+		if (ret)
+			problem(&st->unexpected, "%s: unmapping R: %s", how, strerror(-ret));
+		*r_mapped = false;
+	}
+	/* The hotplugger's last cycle may still be bringing @a back */
+	for (tries = 0; tries < 100 && (fd == -ENODEV || fd == -ENOENT || fd == -ENXIO); tries++) {
+		if (tries)
+			usleep(100000);
+		fd = resv_be_open_dev(be, a);
+	}
+	if (fd >= 0) {
+		bump(&st->opens[be->iommufd]);
+		close(fd);
+	} else {
+		problem(&st->unexpected, "%s: %s not opened with R unmapped: %s", how, a,
+			strerror(-fd));
+	}
+}
+
+/*
  * Map and unmap at and across the edges of @group's ranges through @bdf;
  * with @a (the member that comes and goes), exercise_join() now and then.
  */
@@ -390,6 +422,8 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 				(unsigned long long)iova, (unsigned long long)len, strerror(-ret));
 		}
 	}
+	if (a)
+		final_join(st, &be, a, page, &r_mapped);
 	if (!ranges_agree(&be, group, bdf))
 		problem(&st->mismatches,
 			"%s: group %d: usable ranges are not the complement of sysfs at the end",
