@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -526,6 +527,43 @@ static inline bool resv_kmsg_has(int fd, const char * const *needle, int n)
 			return true;
 	}
 	return false;
+}
+
+/* The tracefs directory, mounted if need be; NULL without tracing */
+static inline const char *resv_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events/iommu", F_OK))
+		return "/sys/kernel/tracing";
+	if (!access("/sys/kernel/debug/tracing/events/iommu", F_OK))
+		return "/sys/kernel/debug/tracing";
+	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) &&
+	    !access("/sys/kernel/tracing/events/iommu", F_OK))
+		return "/sys/kernel/tracing";
+	return NULL;
+}
+
+/*
+ * The lines of the reserved_region_overlap trace event that contain @what,
+ * the first of them copied to @first.
+ */
+static inline int resv_trace_count(const char *dir, const char *what, char *first, size_t size)
+{
+	char path[PATH_MAX], line[4096];
+	int count = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "reserved_region_overlap:") || !strstr(line, what))
+			continue;
+		if (!count++ && first)
+			snprintf(first, size, "%s", line);
+	}
+	fclose(f);
+	return count;
 }
 
 #endif /* __SELFTESTS_IOMMU_RESV_UTILS_H */
