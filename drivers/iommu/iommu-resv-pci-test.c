@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit tests for the gaps between a host bridge's inbound DMA ranges. The
+ * KUnit tests for the gaps between a host bridge's inbound DMA ranges, and
+ * for the PCI resource generation on a real device where there is one. The
  * PCI path walk itself is tested in the VMs by
- * tools/testing/selftests/iommu/iommu_resv_pci.c, against real topologies.
+ * tools/testing/selftests/iommu/iommu_resv_pci.c, against real topologies,
+ * and a window that moves under an attached group by iommu_resv_hotplug.c.
  */
 #include <kunit/test.h>
 #include <linux/ioport.h>
+#include <linux/pci.h>
 #include <linux/resource_ext.h>
 
 #include "iommu-resv-pci.h"
@@ -132,6 +135,56 @@ static void dma_gaps_reject_overlapping_ranges(struct kunit *test)
 	resource_list_free(&ranges);
 }
 
+#ifdef CONFIG_PCI
+/* QEMU's edu, which the test VMs have and no driver binds at boot */
+#define EDU_VENDOR	0x1234
+#define EDU_DEVICE	0x11e8
+
+/*
+ * Releasing and assigning a BAR moves the generation that makes the users
+ * of gathered regions gather again, without a device being added or
+ * removed (as a resize or a retried assignment does). On an edu without a
+ * driver, with its memory decoding off meanwhile; skipped without one.
+ */
+static void bar_changes_move_the_generation(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(EDU_VENDOR, EDU_DEVICE, NULL);
+	unsigned long gen_released = 0, gen_assigned = 0, gen = 0;
+	bool tried = false;
+	int ret = 0;
+	u16 cmd;
+
+	if (!pdev)
+		kunit_skip(test, "no edu device");
+	pci_lock_rescan_remove();
+	device_lock(&pdev->dev);
+	if (!pdev->driver && pci_resource_n(pdev, 0)->parent) {
+		tried = true;
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+		pci_write_config_word(pdev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+		gen = pci_resources_generation();
+		pci_release_resource(pdev, 0);
+		gen_released = pci_resources_generation();
+		ret = pci_assign_resource(pdev, 0);
+		gen_assigned = pci_resources_generation();
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	}
+	device_unlock(&pdev->dev);
+	pci_unlock_rescan_remove();
+	pci_dev_put(pdev);
+	if (!tried)
+		kunit_skip(test, "the edu has a driver or no BAR");
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_NE(test, gen, gen_released);
+	KUNIT_EXPECT_NE(test, gen_released, gen_assigned);
+}
+#else
+static void bar_changes_move_the_generation(struct kunit *test)
+{
+	kunit_skip(test, "no PCI");
+}
+#endif
+
 static struct kunit_case iommu_resv_pci_test_cases[] = {
 	KUNIT_CASE(dma_gaps_none_without_ranges),
 	KUNIT_CASE(dma_gaps_around_one_range),
@@ -139,6 +192,7 @@ static struct kunit_case iommu_resv_pci_test_cases[] = {
 	KUNIT_CASE(dma_gaps_use_bus_addresses),
 	KUNIT_CASE(dma_gaps_none_when_everything_reaches_memory),
 	KUNIT_CASE(dma_gaps_reject_overlapping_ranges),
+	KUNIT_CASE(bar_changes_move_the_generation),
 	{}
 };
 

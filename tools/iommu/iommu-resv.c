@@ -28,6 +28,9 @@
 #define EXIT_CONFLICT	1
 #define EXIT_ERROR	2
 #define NAME_LEN	256		/* a sysfs name and its NUL */
+#define SZ_4K		0x1000ULL
+#define SZ_2M		0x200000ULL
+#define SZ_1G		0x40000000ULL
 #define QMP_TIMEOUT	30		/* seconds QEMU has to answer */
 #define QMP_MTREE \
 	"{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info mtree -f\"}}\n"
@@ -834,10 +837,216 @@ static int cmd_check(int group, struct range *rg, int nr)
 	return conflicts ? EXIT_CONFLICT : EXIT_SUCCESS;
 }
 
+/*
+ * The page sizes the group's IOMMU can map with, from 4 KiB up to 1 GiB
+ * (@sz[0] = 4K; returns how many). VT-d shows its second-level large-page
+ * support (SLLPS, bits 34-35 of the capability register) in sysfs; other
+ * IOMMUs (SMMUv3) do not show theirs: 4K, 2M and 1G are assumed, as SMMUv3
+ * with a 4 KiB granule offers. @how says which.
+ */
+static int page_sizes(const struct group *g, unsigned long long *sz, const char **how)
+{
+	char path[PATH_MAX], buf[64] = "", *endp = buf;
+	unsigned long long cap = 0;
+	int n = 0;
+	FILE *f = NULL;
+
+	if (g->nr_devs) {
+		snprintf(path, sizeof(path),
+			 "%s/kernel/iommu_groups/%d/devices/%s/iommu/intel-iommu/cap",
+			 sysfs, g->id, g->devs[0]);
+		f = fopen(path, "r");
+	}
+	sz[n++] = SZ_4K;
+	if (f && fgets(buf, sizeof(buf), f)) {
+		errno = 0;
+		cap = strtoull(buf, &endp, 16);	/* "%llx", no 0x */
+	}
+	if (!f || errno || endp == buf || (*endp && *endp != '\n')) {
+		if (f)
+			fclose(f);
+		sz[n++] = SZ_2M;
+		sz[n++] = SZ_1G;
+		*how = "assumed: sysfs does not show this IOMMU's page sizes";
+		return n;
+	}
+	fclose(f);
+	if (cap >> 34 & 1)
+		sz[n++] = SZ_2M;
+	if (cap >> 35 & 1)
+		sz[n++] = SZ_1G;
+	*how = "VT-d capability register, second-level large pages";
+	return n;
+}
+
+static const char *size_name(unsigned long long z)
+{
+	return z == SZ_1G ? "1G" : z == SZ_2M ? "2M" : "4K";
+}
+
+/*
+ * Count the mappings of the largest page sizes (of @sz, ascending) that
+ * cover [@start, @end] with IOVA-aligned pages, into @count.
+ */
+static void count_pages(unsigned long long start, unsigned long long end,
+			const unsigned long long *sz, int nr, unsigned long long *count)
+{
+	unsigned long long pos = start;
+	int k;
+
+	while (pos <= end && pos >= start) {
+		for (k = nr - 1; k > 0; k--)
+			if (!(pos & (sz[k] - 1)) && end - pos >= sz[k] - 1)
+				break;
+		count[k]++;
+		pos += sz[k];
+	}
+}
+
+static void print_counts(const char *what, const unsigned long long *sz,
+			 const unsigned long long *count, int nr)
+{
+	unsigned long long all = 0;
+	int k;
+
+	printf("%s:", what);
+	for (k = nr - 1; k >= 0; k--) {
+		printf(" %s %llu,", size_name(sz[k]), count[k]);
+		all += count[k];
+	}
+	printf(" %llu in all\n", all);
+}
+
+/*
+ * The regions VFIO or iommufd enforce, widened to whole 4 KiB pages, sorted
+ * and merged; returns how many, in a malloc()ed @out.
+ */
+static int reserved_spans(const struct group *g, struct range **out)
+{
+	struct range *sp = xrealloc(NULL, g->nr_regions, sizeof(*sp));
+	int i, n = 0, m = 0;
+
+	for (i = 0; i < g->nr_regions; i++) {
+		if (!enforced(&g->regions[i]))
+			continue;
+		sp[n].start = g->regions[i].start & ~(SZ_4K - 1);
+		sp[n++].end = g->regions[i].end | (SZ_4K - 1);
+	}
+	qsort(sp, n, sizeof(*sp), cmp_range);
+	for (i = 0; i < n; i++) {
+		if (m && sp[i].start <= sp[m - 1].end + 1 && sp[m - 1].end != ~0ULL) {
+			if (sp[i].end > sp[m - 1].end)
+				sp[m - 1].end = sp[i].end;
+		} else if (!m || sp[m - 1].end != ~0ULL) {
+			sp[m++] = sp[i];
+		}
+	}
+	*out = sp;
+	return m;
+}
+
+/* A usable extent: print it and count its pages */
+static void print_usable(unsigned long long start, unsigned long long end,
+			 const unsigned long long *sz, int nr, unsigned long long *count)
+{
+	printf("usable 0x%016llx-0x%016llx\n", start, end);
+	count_pages(start, end, sz, nr, count);
+}
+
+/*
+ * Blocks of size @z, aligned and inside @g, that @r covers a part of only
+ * (0, 1 or 2): a page of that size cannot map them.
+ */
+static int split_blocks(const struct range *g, const struct region *r, unsigned long long z)
+{
+	unsigned long long lo = (g->start + z - 1) & ~(z - 1);
+	unsigned long long hi = (g->end + 1) & ~(z - 1);	/* exclusive */
+	unsigned long long first = r->start & ~(z - 1), last = r->end & ~(z - 1);
+	int n = 0;
+
+	if (g->end == ~0ULL || hi <= lo)
+		return 0;
+	if ((r->start & (z - 1)) && first >= lo && first < hi)
+		n++;
+	if (((r->end + 1) & (z - 1)) && last >= lo && last < hi &&
+	    (last != first || !(r->start & (z - 1))))
+		n++;
+	return n;
+}
+
+/*
+ * What a group's reserved regions cost a guest laid out as @rg: the usable
+ * extents, the IOVA-aligned mappings of each page size a VMM could use, with
+ * and without the regions, and the regions that split large pages.
+ */
+static int cmd_holes(int group, struct range *rg, int nr)
+{
+	unsigned long long sz[3], with[3] = { 0 }, without[3] = { 0 };
+	struct range *sp;
+	const char *how;
+	struct group g;
+	int i, k, z, nsz, nsp;
+
+	read_group(group, &g);
+	nsz = page_sizes(&g, sz, &how);
+	printf("page sizes:");
+	for (k = 0; k < nsz; k++)
+		printf(" %s", size_name(sz[k]));
+	printf(" (%s)\n", how);
+	nsp = reserved_spans(&g, &sp);
+	for (i = 0; i < nr; i++) {
+		/* Whole 4 KiB pages of the range, less the spans, in order */
+		unsigned long long pos = (rg[i].start + SZ_4K - 1) & ~(SZ_4K - 1);
+		unsigned long long end = ((rg[i].end + 1) & ~(SZ_4K - 1)) - 1;
+		bool done = end < pos || end == ~0ULL;
+
+		if (done)
+			continue;
+		count_pages(pos, end, sz, nsz, without);
+		for (k = 0; k < nsp && !done; k++) {
+			if (sp[k].end < pos)
+				continue;
+			if (sp[k].start > end)
+				break;
+			if (sp[k].start > pos)
+				print_usable(pos, sp[k].start - 1, sz, nsz, with);
+			done = sp[k].end >= end;
+			pos = sp[k].end + 1;
+		}
+		if (!done)
+			print_usable(pos, end, sz, nsz, with);
+	}
+	free(sp);
+	print_counts("mappings", sz, with, nsz);
+	print_counts("without reserved regions", sz, without, nsz);
+	for (z = nsz - 1; z > 0; z--) {
+		for (k = 0; k < g.nr_regions; k++) {
+			const struct region *r = &g.regions[k];
+			int split = 0;
+
+			if (!enforced(r))
+				continue;
+			for (i = 0; i < nr; i++)
+				split += split_blocks(&rg[i], r, sz[z]);
+			if (!split)
+				continue;
+			printf("breaks %s alignment: 0x%016llx-0x%016llx %s of %s, ",
+			       size_name(sz[z]), r->start, r->end, r->type, r->dev);
+			printf("owner %s %s (%d %s page%s split)\n", r->owner_type,
+			       r->owner, split, size_name(sz[z]), split == 1 ? "" : "s");
+		}
+	}
+	free_group(&g);
+	free(rg);
+	return EXIT_SUCCESS;
+}
+
 static void print_help(FILE *f)
 {
 	fputs("usage: iommu-resv [--sysfs DIR] list [--json]\n"
 	      "       iommu-resv [--sysfs DIR] check (--device NAME | --group N)\n"
+	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
+	      "       iommu-resv [--sysfs DIR] holes (--device NAME | --group N)\n"
 	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
 	      "\n"
 	      "list   every IOMMU group: its devices (name, vendor:device, driver) and its\n"
@@ -848,6 +1057,10 @@ static void print_help(FILE *f)
 	      "       but direct-relaxable ones; PCI windows are warnings where their\n"
 	      "       enforce_pci_windows module parameter is off); exit 0: none,\n"
 	      "       1: conflicts, 2: error\n"
+	      "holes  what the regions cost a guest with that layout: its usable\n"
+	      "       extents, how many IOVA-aligned 4K, 2M and 1G mappings a VMM could use,\n"
+	      "       against the count with no reserved regions, and the regions that\n"
+	      "       split 1G or 2M pages, with their owners\n"
 	      "--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
 	      "       vfio-pci device (its ram, rom and ram-device sections, from\n"
 	      "       \"info mtree -f\" over the QMP UNIX socket SOCKET): would\n"
@@ -933,18 +1146,18 @@ int main(int argc, char **argv)
 			fail("list takes only --json");
 		return cmd_list(json);
 	}
-	if (!strcmp(cmd, "check")) {
+	if (!strcmp(cmd, "check") || !strcmp(cmd, "holes")) {
 		bool by_group = group != ULLONG_MAX;
 		char path[PATH_MAX];
 		struct range *rg;
 		int nr;
 
 		if (json)
-			fail("check does not take --json");
+			fail("%s does not take --json", cmd);
 		if (!device == !by_group)
-			fail("check needs one of --device NAME or --group N");
+			fail("%s needs one of --device NAME or --group N", cmd);
 		if (!!ranges + !!qmp + !!mtree != 1)
-			fail("check needs one of --ranges, --qmp or --mtree (--help for usage)");
+			fail("%s needs one of --ranges, --qmp or --mtree (--help for usage)", cmd);
 		if (device) {
 			group = device_group(device);
 		} else {
@@ -958,7 +1171,9 @@ int main(int argc, char **argv)
 			nr = read_mtree_qmp(qmp, &rg);
 		else
 			nr = read_mtree_file(mtree, &rg);
+		if (!strcmp(cmd, "holes"))
+			return cmd_holes((int)group, rg, nr);
 		return cmd_check((int)group, rg, nr);
 	}
-	fail("unknown command '%s' (list or check; --help for usage)", cmd);
+	fail("unknown command '%s' (list, check or holes; --help for usage)", cmd);
 }

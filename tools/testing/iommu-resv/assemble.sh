@@ -113,6 +113,9 @@ GIT_INDEX_FILE=$idx git_t read-tree "$parent"
 
 entries=()
 files=()
+# The patch that introduces each new file: no later glue patch may edit it
+# (the repository copy would not be the file the series ends with).
+declare -A introduced_by=()
 flush_entry() {
 	[ ${#entries[@]} -gt 0 ] || return 0
 	local p=${entries[-1]} f msg info subj t
@@ -122,7 +125,12 @@ flush_entry() {
 	info=$(git mailinfo -b "$msg" "$diff" < "$pf")
 	subj=$(sed -n 's/^Subject: //p' <<<"$info")
 	[ -n "$subj" ] || die "$p has no Subject: header"
-	if [ -s "$diff" ]; then
+	# A patch may only introduce files: no diff to apply then
+	if grep -q '^diff --git ' "$diff"; then
+		for f in $(sed -n 's|^diff --git a/\([^ ]*\) b/.*|\1|p' "$diff"); do
+			[ -z "${introduced_by[$f]:-}" ] ||
+				die "patch $p edits $f, which ${introduced_by[$f]} introduces: fold the change into ${introduced_by[$f]}"
+		done
 		if ! err=$(cd "$tree" && GIT_INDEX_FILE=$idx git apply --cached --whitespace=nowarn "$diff" 2>&1); then
 			# One line: the patch, and git's file:line of the first failing hunk.
 			where=$(sed -n 's/^error: patch failed: //p' <<<"$err" | head -n1)
@@ -135,6 +143,7 @@ flush_entry() {
 		[ -x "$top/$f" ] && mode=100755
 		sha=$(git_t hash-object -w "$top/$f")
 		GIT_INDEX_FILE=$idx git_t update-index --add --cacheinfo "$mode,$sha,$f"
+		introduced_by[$f]=$p
 	done
 	t=$(GIT_INDEX_FILE=$idx git_t write-tree)
 	parent=$( { echo "$subj"; echo; cat "$msg"; } |

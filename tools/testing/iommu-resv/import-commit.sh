@@ -51,6 +51,14 @@ case $name in *.patch) ;; *) die "PATCHNAME must end in .patch" ;; esac
 git -C "$tree" rev-parse -q --verify "$commit^{commit}" >/dev/null || die "no commit $commit in $tree"
 
 added=$(git -C "$tree" diff-tree --no-commit-id -r --name-only --diff-filter=A "$commit")
+# A file the series introduces lives here in its final form, added by one
+# patch: a later commit that edits it belongs in the commit that adds it.
+if git -C "$tree" rev-parse -q --verify base >/dev/null; then
+	for f in $(git -C "$tree" diff-tree --no-commit-id -r --name-only --diff-filter=MD "$commit"); do
+		by=$(git -C "$tree" log --format='%h %s' --diff-filter=A base.."$commit^" -- "$f" | head -n1)
+		[ -z "$by" ] || die "$(git -C "$tree" log -1 --format=%h "$commit") edits $f, which $by adds: fold it there (git commit --fixup)"
+	done
+fi
 for f in $added; do
 	mkdir -p "$top/$(dirname "$f")"
 	git -C "$tree" show "$commit:$f" > "$top/$f"

@@ -300,7 +300,8 @@ def legacy_without_new_kinds(detail):
 
 
 def group_dump(out):
-    """{device: its group's reserved_regions text} from @@GROUP/@@R/@@D lines.
+    """{device: its group's reserved_regions text} from @@GROUP/@@R/@@D lines,
+    and {"device type": its group's default domain type} from @@TYPE lines.
 
     Keyed by device, not group: group numbering, and on DT the grouping
     itself (ACS enabled from enumeration), may differ between kernels; what
@@ -324,6 +325,9 @@ def group_dump(out):
         elif line.startswith('@@R '):
             for dev in members:
                 groups[dev] += line[4:] + '\n'
+        elif line.startswith('@@TYPE '):
+            for dev in members:
+                groups[dev + ' type'] = line[7:].strip()
         elif line.startswith('@@D ') and len(line.split()) == 7:
             detail.append(line[4:])
     close()
@@ -331,7 +335,9 @@ def group_dump(out):
 
 
 def compare_dumps(mine, other):
-    """Verdicts: each device's group file must read the same on both kernels;
+    """Verdicts: each device's group file, and its group's default domain
+    type (the series probes DT/ACPI devices at add; the decision for the
+    devices present at boot must not change), must read the same on both kernels;
     a device grouped on only one of them (the series groups unbound DT
     devices, upstream does not) is compared where it exists on both."""
     verdicts = []

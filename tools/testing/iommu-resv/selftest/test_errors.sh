@@ -29,7 +29,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
 expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
@@ -76,6 +76,29 @@ else
 	echo "not ok $n failed_patch_names_hunk_and_leaves_tree # no assembled tree"
 	failed=$((failed + 2))
 fi
+
+# A glue patch that edits a file an earlier patch of the series introduces:
+# refused, naming both (the repository copy of a new file is its final form).
+mkdir -p "$tmp/top2/patches" "$tmp/top2/drivers/iommu"
+echo "int x;" > "$tmp/top2/drivers/iommu/iommu-new.c"
+printf 'From: iommu-resv developers <iommu-resv@example.org>\nSubject: [PATCH] iommu: Add a file\n\n---\n' \
+	> "$tmp/top2/patches/0001-add.patch"
+cat > "$tmp/top2/patches/0002-edit.patch" <<'EOP'
+From: iommu-resv developers <iommu-resv@example.org>
+Subject: [PATCH] iommu: Edit it
+
+---
+diff --git a/drivers/iommu/iommu-new.c b/drivers/iommu/iommu-new.c
+--- a/drivers/iommu/iommu-new.c
++++ b/drivers/iommu/iommu-new.c
+@@ -1 +1,2 @@
+ int x;
++int y;
+EOP
+printf '0001-add.patch\n\tdrivers/iommu/iommu-new.c\n0002-edit.patch\n' > "$tmp/top2/patches/series"
+expect glue_hunk_on_new_file \
+	"patch 0002-edit.patch edits drivers/iommu/iommu-new.c, which 0001-add.patch introduces" \
+	"$top/tools/testing/iommu-resv/assemble.sh" "$tmp/top2" "$OUT"
 
 # No QEMU on PATH.
 mkdir -p "$tmp/bin"

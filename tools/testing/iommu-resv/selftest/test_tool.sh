@@ -18,8 +18,8 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; shift; printf '#  %s\n' "$@"; }
 
 echo "TAP version 13"
-# The flags of tools/iommu/Makefile, warnings fatal
-if ! gcc -O2 -Wall -Wextra -Werror -o "$tool" "$top/tools/iommu/iommu-resv.c" >"$tmp/build.log" 2>&1; then
+# The flags of tools/iommu/Makefile, warnings fatal (TOOL_SRC: another tree's tool)
+if ! gcc -O2 -Wall -Wextra -Werror -o "$tool" "${TOOL_SRC:-$top/tools/iommu/iommu-resv.c}" >"$tmp/build.log" 2>&1; then
 	echo "1..1"
 	not_ok "build tools/iommu/iommu-resv" "$(cat "$tmp/build.log")"
 	exit 1
@@ -71,7 +71,7 @@ lines() {
 }
 
 S=(--sysfs "$s")
-echo "1..61"
+echo "1..74"
 expect "help" 0 "^usage: iommu-resv" --help
 expect "list: groups in order" 0 "^group 3$" "${S[@]}" list
 lines "list: two groups" 2 "^group " "${S[@]}" list
@@ -116,6 +116,8 @@ expect "check: PCI window enforced by neither: a warning" 0 \
 	"${S[@]}" check --group 3 --ranges 0xfd000000-0xfd000fff
 expect "check: other regions stay enforced" 1 "^conflict: 0xfee00000-0xfee00000 overlaps .* msi of 0000:00:04.0 .*dmar0$" \
 	"${S[@]}" check --group 3 --ranges 0xfee00000-0xfee00000
+lines "holes: a PCI window enforced by neither is no hole" 2 "^usable " \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
 rm -r "$s/module"
 expect "check: by device" 1 "msi of 0000:00:04.1" "${S[@]}" check --device 0000:00:04.0 --ranges 0-0xffffffff
 lines "check: every conflict listed" 3 "^conflict: " "${S[@]}" check --device 0000:00:04.0 --ranges 0-0xffffffff
@@ -377,5 +379,38 @@ else
 	echo "ok $((n - 1)) qmp: live QEMU 7.2, pc # SKIP no qemu-system-x86_64"
 	echo "ok $n qmp: live QEMU 7.2, q35 # SKIP no qemu-system-x86_64"
 fi
-[ "$n" = 61 ] || not_ok "plan" "ran $n tests, planned 61"
+
+# holes: counts computed by hand. Group 3, VT-d offering 2M and 1G (QEMU's
+# cap), guest 0-4 GiB: usable 0-0xfcffffff (3 x 1G, 488 x 2M), 0xfd100000-
+# 0xfedfffff (256 x 4K, 14 x 2M), 0xfef00000-0xffffffff (256 x 4K, 8 x 2M).
+mkdir -p "$s/devices/virtual/iommu/dmar0/intel-iommu"
+echo d2008c22260206 > "$s/devices/virtual/iommu/dmar0/intel-iommu/cap"
+ln -s ../../virtual/iommu/dmar0 "$s/devices/pci0000:00/0000:00:04.0/iommu"
+expect "holes: VT-d page sizes" 0 "^page sizes: 4K 2M 1G \(VT-d capability register" \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+lines "holes: usable extents" 3 "^usable 0x0000000000000000-0x00000000fcffffff$|^usable 0x00000000fd100000-0x00000000fedfffff$|^usable 0x00000000fef00000-0x00000000ffffffff$" \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+expect "holes: mappings" 0 "^mappings: 1G 3, 2M 510, 4K 512, 1025 in all$" \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+expect "holes: without the regions" 0 "^without reserved regions: 1G 4, 2M 0, 4K 0, 4 in all$" \
+	"${S[@]}" holes --device 0000:00:04.0 --ranges 0-0xffffffff
+expect "holes: who splits a 1G page" 0 "^breaks 1G alignment: 0x00000000fd000000-0x00000000fd0fffff peer-bar of 0000:00:04.0, owner device /sys/devices/pci0000:00/0000:00:04.1 \(1 1G page split\)$" \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+lines "holes: every splitting region, per size" 6 "^breaks (1G|2M) alignment: " \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+# Only 2M (cap SLLPS 1): the 1G blocks are counted as 2M pages
+echo 400000000 > "$s/devices/virtual/iommu/dmar0/intel-iommu/cap"
+expect "holes: 2M only" 0 "^mappings: 2M 2046, 4K 512, 2558 in all$" \
+	"${S[@]}" holes --group 3 --ranges 0-0xffffffff
+# Group 7 (SMMU, legacy file): sizes assumed; guest 0-2 GiB around the MSI
+# window at 128 MiB: 64 x 2M, 256 x 4K, 447 x 2M, 1 x 1G.
+expect "holes: sizes assumed where sysfs does not say" 0 "^page sizes: 4K 2M 1G \(assumed: sysfs does not show" \
+	"${S[@]}" holes --device smmu --ranges 0-0x7fffffff
+expect "holes: mappings around the MSI window" 0 "^mappings: 1G 1, 2M 511, 4K 256, 768 in all$" \
+	"${S[@]}" holes --device smmu --ranges 0-0x7fffffff
+expect "holes: a range the window does not split" 0 "^mappings: 1G 1, 2M 0, 4K 0, 1 in all$" \
+	"${S[@]}" holes --device smmu --ranges 0x40000000-0x7fffffff
+expect "holes: needs a layout" 2 "holes needs one of --ranges, --qmp or --mtree" "${S[@]}" holes --group 3
+expect "holes: no --json" 2 "holes does not take --json" "${S[@]}" holes --group 3 --ranges 0-1 --json
+[ "$n" = 74 ] || not_ok "plan" "ran $n tests, planned 74"
 exit $((failed > 0))

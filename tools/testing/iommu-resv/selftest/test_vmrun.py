@@ -262,6 +262,17 @@ def group_dumps_compared():
 
 
 @case
+def group_types_compared():
+    out = ('@@GROUP 0000:00:04.0 \n@@TYPE DMA-FQ\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+           '@@DONE\n')
+    mine = vmrun.group_dump(out)
+    other = dict(mine, **{'0000:00:04.0 type': 'identity'})
+    return (mine.get('0000:00:04.0 type') == 'DMA-FQ' and
+            [v for v, _, _ in vmrun.compare_dumps(mine, mine)] == ['pass', 'pass'] and
+            [v for v, _, _ in vmrun.compare_dumps(mine, other)] == ['pass', 'fail'])
+
+
+@case
 def new_kinds_left_out_of_comparison():
     # A group with a bridge window (new, "reserved") and the MSI window: it
     # compares as the MSI window alone; a group without new kinds as its file.

@@ -61,20 +61,15 @@ FIXTURE_TEARDOWN(enforce)
  */
 static bool detail_at(int group, uint64_t iova, char *type, char *dev, char *owner)
 {
-	char *buf, *line, *save, t[32], d[64], ot[16], o[PATH_MAX];
-	unsigned long long s, e;
-	int err;
+	static struct resv_detail d[RESV_MAX];
+	int i, n = resv_read_detail(group, d, RESV_MAX);
 
-	buf = resv_read_group_file(group, "reserved_regions_detail", &err);
-	if (!buf)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %4095s", &s, &e, t, d, ot, o) != 6)
-			continue;
-		if (s <= iova && iova <= e && strcmp(t, "direct-relaxable")) {
-			snprintf(type, 32, "%s", t);
-			snprintf(dev, 64, "%s", d);
-			snprintf(owner, PATH_MAX, "%s", o);
+	for (i = 0; i < n; i++) {
+		if (d[i].start <= iova && iova <= d[i].end &&
+		    strcmp(d[i].type, "direct-relaxable")) {
+			snprintf(type, 32, "%s", d[i].type);
+			snprintf(dev, 64, "%s", d[i].dev);
+			snprintf(owner, PATH_MAX, "%s", d[i].owner);
 			return true;
 		}
 	}

@@ -3,14 +3,24 @@
  * Fail every allocation in turn, through /proc/thread-self/fail-nth, while a
  * group's reserved regions are gathered: a read of reserved_regions or
  * reserved_regions_detail either returns the whole file or fails with an
- * errno, and a VFIO type1 attach either fails cleanly or enforces the whole
- * list. Nothing partial is ever printed or enforced.
+ * errno; a VFIO type1 or iommufd attach either fails cleanly or enforces the
+ * whole list; a map next to or over a reserved range either fails with an
+ * errno and leaves nothing mapped, or behaves as without the failure. Nothing
+ * partial is ever printed or enforced.
  *
- * Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and debugfs.
+ * Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and debugfs; page
+ * allocations fail too where CONFIG_FAIL_PAGE_ALLOC is built.
  */
 #include <sys/mman.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
+
+/*
+ * Each test fails every allocation in turn, which takes longer than the
+ * harness's default 30 s on a debug kernel (KASAN, lockdep) under TCG.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	600
 
 #define MAX_GROUPS	256
 #define MAX_NTH		2000
@@ -58,6 +68,9 @@ static bool setup_fault_injection(void)
 	/* Let GFP_KERNEL allocations be failed too, and keep the log quiet. */
 	if (write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"))
 		return false;
+	/* Pages as well, where that is built (the debug kernel) */
+	if (!write_str("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"))
+		write_str("/sys/kernel/debug/fail_page_alloc/min-order", "0");
 	for (i = 0; i < ARRAY_SIZE(quiet); i++)
 		write_str(quiet[i], "0");
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
@@ -100,8 +113,16 @@ FIXTURE_TEARDOWN(fail_nth)
 	free(self->got);
 }
 
+/* What a test did, for the record: "# <test>: N failures injected, M refused" */
+static void report(const char *what, unsigned long injected, unsigned long refused)
+{
+	printf("# %s: %lu allocation failures injected, %lu made the call fail cleanly\n",
+	       what, injected, refused);
+}
+
 static void check_file(struct __test_metadata *_metadata, char *want, char *got,
-		       int group, const char *name)
+		       int group, const char *name, unsigned long *injected,
+		       unsigned long *refused)
 {
 	char path[PATH_MAX];
 	unsigned int nth, failed = 0;
@@ -142,19 +163,23 @@ static void check_file(struct __test_metadata *_metadata, char *want, char *got,
 	}
 	EXPECT_GT(MAX_NTH, nth);
 	EXPECT_LT(0, failed) TH_LOG("%s: no injected failure made the read fail", path);
+	*injected += nth - 1;
+	*refused += failed;
 }
 
 /* Each file, each group: whole or an errno, for every failing allocation. */
 TEST_F(fail_nth, sysfs_read)
 {
+	unsigned long injected = 0, refused = 0;
 	int g;
 
 	for (g = 0; g < self->nr; g++) {
 		check_file(_metadata, self->want, self->got, self->groups[g],
-			   "reserved_regions");
+			   "reserved_regions", &injected, &refused);
 		check_file(_metadata, self->want, self->got, self->groups[g],
-			   "reserved_regions_detail");
+			   "reserved_regions_detail", &injected, &refused);
 	}
+	report("sysfs reads", injected, refused);
 }
 
 /*
@@ -214,6 +239,7 @@ TEST(type1_attach)
 	}
 	EXPECT_GT(MAX_NTH, nth);
 	EXPECT_LT(0, failed);
+	report("type1 attach", nth - 1, failed);
 
 	/* After all that, a clean attach still enforces the same list. */
 	container = resv_type1_container(group, &gfd);
@@ -223,6 +249,170 @@ TEST(type1_attach)
 	EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])));
 	close(gfd);
 	close(container);
+}
+
+/*
+ * Attaching a device to an IOAS gathers its group's regions: with each
+ * allocation failing in turn, the attach fails with an errno and the IOAS's
+ * usable ranges stay those of an IOAS with nothing attached, or it succeeds
+ * with the unfailed ranges. The device stays open and bound throughout (an
+ * open may reset it, which is slow behind some QEMU hotplug slots).
+ */
+TEST(iommufd_attach)
+{
+	struct resv_range want[RESV_MAX], empty[RESV_MAX], got[RESV_MAX];
+	unsigned int nth, failed = 0, injected = 0;
+	struct resv_ioas ioas;
+	int group, nw = 0, ne, ng, ret;
+	char bdf[1][16];
+
+	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
+		SKIP(return, "no edu device");
+	group = resv_bind_vfio(bdf[0]);
+	ASSERT_LE(0, group);
+	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+	if (!setup_fault_injection())
+		SKIP(return, "no fault injection");
+
+	ASSERT_EQ(0, resv_ioas_bind(bdf[0], &ioas));
+
+	for (nth = 0; nth < MAX_NTH; nth++) {
+		ASSERT_EQ(0, resv_ioas_alloc(&ioas));
+		ne = resv_ioas_iova_ranges(&ioas, empty, RESV_MAX);
+		ASSERT_LT(0, ne);
+
+		/* nth 0: the unfailed attach, for reference */
+		if (nth)
+			fail_nth_set(nth);
+		ret = resv_cdev_attach(ioas.dev, ioas.id);
+		if (!nth) {
+			ASSERT_EQ(0, ret);
+			nw = resv_ioas_iova_ranges(&ioas, want, RESV_MAX);
+			ASSERT_LT(0, nw);
+		} else if (!fail_nth_injected()) {
+			EXPECT_EQ(0, ret);
+			injected = nth - 1;
+			nth = MAX_NTH;		/* every allocation has been failed once */
+		} else if (ret) {
+			failed++;
+			ng = resv_ioas_iova_ranges(&ioas, got, RESV_MAX);
+			ASSERT_EQ(ne, ng) TH_LOG("nth %u: a failed attach changed the IOAS", nth);
+			EXPECT_EQ(0, memcmp(empty, got, ne * sizeof(got[0])))
+				TH_LOG("nth %u: a failed attach changed the IOAS", nth);
+		} else {
+			ng = resv_ioas_iova_ranges(&ioas, got, RESV_MAX);
+			ASSERT_EQ(nw, ng) TH_LOG("nth %u: %d usable ranges, want %d", nth, ng, nw);
+			EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])))
+				TH_LOG("nth %u: usable ranges differ", nth);
+		}
+		ASSERT_EQ(0, resv_ioas_free(&ioas, !ret));
+	}
+	EXPECT_EQ(MAX_NTH + 1, nth) TH_LOG("still failing after %u allocations", MAX_NTH);
+	EXPECT_LT(0, failed);
+	report("iommufd attach", injected, failed);
+	resv_ioas_close(&ioas);
+}
+
+FIXTURE(map_nth) {
+	struct resv_be be;
+	int group;
+	void *buf;
+	long page;
+	uint64_t usable, reserved;
+};
+
+FIXTURE_VARIANT(map_nth) {
+	bool iommufd;
+};
+
+FIXTURE_VARIANT_ADD(map_nth, type1) {
+	.iommufd = false,
+};
+
+FIXTURE_VARIANT_ADD(map_nth, iommufd) {
+	.iommufd = true,
+};
+
+FIXTURE_SETUP(map_nth)
+{
+	struct resv_region r[RESV_MAX];
+	char bdf[1][16];
+	int i, n;
+
+	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
+		SKIP(return, "no edu device");
+	self->group = resv_bind_vfio(bdf[0]);
+	ASSERT_LE(0, self->group);
+	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+	if (!setup_fault_injection())
+		SKIP(return, "no fault injection");
+	self->page = sysconf(_SC_PAGESIZE);
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	/* The page below the first enforced region, and that region's first page */
+	n = resv_read_group(self->group, r, RESV_MAX);
+	ASSERT_LT(0, n);
+	qsort(r, n, sizeof(r[0]), resv_cmp_start);
+	for (i = 0; i < n && (!resv_type1_excludes(&r[i]) || r[i].start < self->page); i++)
+		;
+	ASSERT_GT(n, i);
+	self->reserved = r[i].start & ~(uint64_t)(self->page - 1);
+	self->usable = self->reserved - self->page;
+	self->be.iommufd = variant->iommufd;
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, bdf[0]));
+}
+
+FIXTURE_TEARDOWN(map_nth)
+{
+	if (self->be.container || self->be.ioas.iommufd)
+		resv_be_close(&self->be);
+}
+
+/*
+ * With each allocation failing in turn, a map beside a reserved range
+ * succeeds or fails with an errno leaving nothing mapped, and a map over it
+ * is always refused; the usable ranges never change.
+ */
+TEST_F(map_nth, map)
+{
+	struct resv_range want[RESV_MAX], got[RESV_MAX];
+	unsigned int nth, failed = 0;
+	int nw, ng, ret, over;
+
+	nw = resv_be_ranges(&self->be, want, RESV_MAX);
+	ASSERT_LT(0, nw);
+	ASSERT_TRUE(resv_usable(want, nw, self->usable, self->usable + self->page - 1));
+	for (nth = 1; nth < MAX_NTH; nth++) {
+		fail_nth_set(nth);
+		ret = resv_be_map(&self->be, self->buf, self->usable, self->page);
+		over = resv_be_map(&self->be, self->buf, self->reserved, self->page);
+		if (!fail_nth_injected()) {
+			EXPECT_EQ(0, ret);
+			EXPECT_NE(0, over);
+			EXPECT_EQ(0, resv_be_unmap(&self->be, self->usable, self->page));
+			break;
+		}
+		EXPECT_NE(0, over) TH_LOG("nth %u: mapped over a reserved range", nth);
+		if (!over)
+			resv_be_unmap(&self->be, self->reserved, self->page);
+		if (ret) {
+			failed++;
+			/* Nothing is left mapped: mapping it again works. */
+			EXPECT_EQ(0, resv_be_map(&self->be, self->buf, self->usable, self->page))
+				TH_LOG("nth %u: a failed map left something behind", nth);
+		}
+		EXPECT_EQ(0, resv_be_unmap(&self->be, self->usable, self->page));
+		ng = resv_be_ranges(&self->be, got, RESV_MAX);
+		ASSERT_EQ(nw, ng);
+		EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])))
+			TH_LOG("nth %u: the usable ranges changed", nth);
+	}
+	EXPECT_GT(MAX_NTH, nth);
+	EXPECT_LT(0, failed);
+	report(variant->iommufd ? "iommufd map" : "type1 map", nth - 1, failed);
 }
 
 TEST_HARNESS_MAIN

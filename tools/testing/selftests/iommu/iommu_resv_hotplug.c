@@ -176,11 +176,14 @@ FIXTURE_TEARDOWN(hotplug)
 	resv_pci_unbind(self->a);
 }
 
-/* The backend's ranges are the complement of what sysfs lists for it. */
-#define EXPECT_ENFORCED(a_attached) do {					\
+/*
+ * The backend's ranges are the complement of what sysfs lists for it: the
+ * group's list (type1), or the lines of B and, @a_attached, of A (iommufd).
+ */
+#define EXPECT_ENFORCED_AS(b, a, a_attached) do {				\
 	struct resv_range _w[RESV_MAX], _g[RESV_MAX];				\
-	int _nw = expected_ranges(self->group, variant->iommufd, self->b,	\
-				  self->a, a_attached, _w, RESV_MAX);		\
+	int _nw = expected_ranges(self->group, variant->iommufd, b, a,		\
+				  a_attached, _w, RESV_MAX);			\
 	int _ng = resv_be_ranges(&self->be, _g, RESV_MAX), _i;			\
 										\
 	ASSERT_LT(0, _nw);							\
@@ -190,6 +193,8 @@ FIXTURE_TEARDOWN(hotplug)
 		EXPECT_EQ(_w[_i].end, _g[_i].end) TH_LOG("range %d", _i);	\
 	}									\
 } while (0)
+#define EXPECT_ENFORCED(a_attached) EXPECT_ENFORCED_AS(self->b, self->a, a_attached)
+#define EXPECT_ENFORCED_BY(x) EXPECT_ENFORCED_AS(x, NULL, false)
 
 /*
  * DMA from iova_src to iova_dst through the edu whose VFIO device fd is @fd:
@@ -359,23 +364,6 @@ TEST_F(hotplug, regions_change_after_attach)
 	resv_be_close(&self->be);
 }
 
-/* An edu outside @group, or -ENOENT */
-static int other_edu(int group, char bdf[16])
-{
-	char all[64][16];
-	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, all, 64);
-
-	for (i = 0; i < n; i++) {
-		int g = resv_device_group(all[i]);
-
-		if (g >= 0 && g != group) {
-			memcpy(bdf, all[i], 16);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /*
  * A PCI change anywhere makes both backends gather again: B's region is
  * injected without telling them, so only the removal (then the rescan) of a
@@ -388,7 +376,7 @@ TEST_F(hotplug, pci_change_anywhere_regathers)
 	char other[16];
 	int nb, nn, i;
 
-	if (other_edu(self->group, other))
+	if (resv_other_edu(self->group, other))
 		SKIP(return, "no edu outside group %d", self->group);
 	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->b));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
@@ -536,6 +524,266 @@ TEST_F(hotplug, replace_keeps_refusing_bind)
 	}
 	resv_ioas_close(&s);
 	ASSERT_EQ(0, resv_pci_unbind(self->a));
+}
+
+/*
+ * A window that moves after the attach while no member of the group
+ * changes. X is an edu that reaches the window of a bridge above an edu Y
+ * of another group peer to peer (it is among X's lines of
+ * reserved_regions_detail, owned by the bridge). Y is removed and rescanned
+ * through its bus with a larger alignment asked for it in
+ * /sys/bus/pci/resource_alignment: its BAR no longer fits, so the PCI core
+ * releases the bridge's window and assigns a larger one elsewhere, as when
+ * a hot-added device needs more room than its bridge has. X's list changes
+ * with nothing in X's group added or removed.
+ */
+#define PCI_ALIGN	"/sys/bus/pci/resource_alignment"
+#define PCI_FIRST_WINDOW	7	/* resource file: 6 BARs and the ROM first */
+#define IORESOURCE_MEM	0x200
+
+/* Line @index of @bdf's resource file, if a memory range is assigned there */
+static int pci_resource(const char *bdf, int index, struct resv_range *r)
+{
+	char path[PATH_MAX], buf[4096], *line, *save;
+	unsigned long long start, end, flags;
+	int i = 0, ret;
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/resource", bdf);
+	ret = resv_read_file(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save), i++) {
+		if (i != index)
+			continue;
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			return -EBADMSG;
+		if (!(flags & IORESOURCE_MEM) || !end)
+			return -ENOENT;
+		r->start = start;
+		r->end = end;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The memory window of @bridge that holds @addr */
+static int window_holding(const char *bridge, uint64_t addr, struct resv_range *w)
+{
+	int i;
+
+	for (i = PCI_FIRST_WINDOW; i < 32; i++)
+		if (!pci_resource(bridge, i, w) && w->start <= addr && addr <= w->end)
+			return 0;
+	return -ENOENT;
+}
+
+/* The bridge directly above @bdf (its parent in sysfs), -ENOENT on a root bus */
+static int bridge_above(const char *bdf, char bridge[16])
+{
+	char path[PATH_MAX], real[PATH_MAX], *name;
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s", bdf);
+	if (!realpath(path, real))
+		return -errno;
+	*strrchr(real, '/') = '\0';
+	name = strrchr(real, '/') + 1;
+	if (strlen(name) != 12 || name[4] != ':')
+		return -ENOENT;
+	memcpy(bridge, name, 13);
+	return 0;
+}
+
+/*
+ * X, Y and Y's bridge as described above; returns X's group, -ENODEV
+ * without edus or -ENOENT without such a pair.
+ */
+static int window_pair(char x[16], char bridge[16], char y[16])
+{
+	static struct resv_detail d[RESV_MAX];
+	char edu[64][16];
+	int i, j, k, nd, gx, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, edu, 64);
+	struct resv_range bar, w;
+
+	if (n <= 0)
+		return -ENODEV;
+	for (i = 0; i < n; i++) {
+		gx = resv_device_group(edu[i]);
+		nd = gx < 0 ? gx : resv_read_detail(gx, d, RESV_MAX);
+		for (j = 0; j < n; j++) {
+			if (resv_device_group(edu[j]) == gx || bridge_above(edu[j], bridge) ||
+			    pci_resource(edu[j], 0, &bar) || window_holding(bridge, bar.start, &w))
+				continue;
+			for (k = 0; k < nd; k++) {
+				if (strcmp(d[k].dev, edu[i]) || !resv_is_pci_kind(d[k].type) ||
+				    !resv_owned_by(&d[k], bridge) ||
+				    d[k].start != w.start || d[k].end != w.end)
+					continue;
+				memcpy(x, edu[i], 16);
+				memcpy(y, edu[j], 16);
+				return gx;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/* Rescan the bus @bdf is on, which lets the PCI core resize its bridge's windows */
+static int rescan_bus_of(const char *bdf)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/class/pci_bus/%.7s/rescan", bdf);
+	ret = resv_write_file(path, "1");
+	return ret ?: (resv_pci_present(bdf) ? 0 : -ENODEV);
+}
+
+/* Does X's part of the group's detail list @w, owned by @bridge? */
+static bool lists_window(int group, const char *x, const char *bridge,
+			 const struct resv_range *w)
+{
+	static struct resv_detail d[RESV_MAX];
+	int i, n = resv_read_detail(group, d, RESV_MAX);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(d[i].dev, x) && resv_owned_by(&d[i], bridge) &&
+		    d[i].start == w->start && d[i].end == w->end)
+			return true;
+	return false;
+}
+
+FIXTURE(window) {
+	char x[16], y[16], bridge[16];
+	char align[4096];	/* resource_alignment as the test found it */
+	int group;
+	struct resv_be be;
+	void *buf;
+	long page;
+};
+
+FIXTURE_VARIANT(window) {
+	bool iommufd;
+};
+
+FIXTURE_VARIANT_ADD(window, type1) {
+	.iommufd = false,
+};
+
+FIXTURE_VARIANT_ADD(window, iommufd) {
+	.iommufd = true,
+};
+
+FIXTURE_SETUP(window)
+{
+	self->page = sysconf(_SC_PAGESIZE);
+	self->be.iommufd = variant->iommufd;
+	if (access(PCI_ALIGN, W_OK))
+		SKIP(return, "no %s", PCI_ALIGN);
+	ASSERT_LE(0, resv_read_file(PCI_ALIGN, self->align, sizeof(self->align)));
+	if (!self->align[0])
+		snprintf(self->align, sizeof(self->align), "\n");
+	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+	self->group = window_pair(self->x, self->bridge, self->y);
+	if (self->group == -ENODEV)
+		SKIP(return, "no edu device");
+	/* The harness topologies have one: below two root ports of one device */
+	ASSERT_LE(0, self->group) TH_LOG("no edu reaches the window above an edu of another group");
+	ASSERT_EQ(self->group, resv_bind_vfio(self->x));
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+/* Y back at its own size, in its bridge's window as it is now */
+FIXTURE_TEARDOWN(window)
+{
+	if (!self->y[0])
+		return;
+	resv_pci_remove(self->y);
+	resv_write_file(PCI_ALIGN, self->align);
+	rescan_bus_of(self->y);
+}
+
+/*
+ * Both backends follow the change at their next call: what they enforce is
+ * what sysfs lists. Pages mapped before it (one at every multiple of half
+ * the new window's size below 4 GiB that was usable: the new window,
+ * aligned on its size, holds such a place) stay mapped, are reported with
+ * the window and leave the usable ranges; nothing new can be mapped in the
+ * window, and the old window's place is usable again unless something else
+ * covers it. Where another region covered both places already (arm64
+ * reports the host bridge's windows), only the attribution changes.
+ */
+TEST_F(window, moves_after_attach)
+{
+	struct resv_range bar, old_win, new_win, u[RESV_MAX], after[RESV_MAX];
+	char what[64], range[96], align_arg[32];
+	const char * const moved[] = { what, range, self->bridge };
+	uint64_t align, iova, in_window = 0;
+	int nu, na, order, kmsg;
+
+	ASSERT_EQ(0, pci_resource(self->y, 0, &bar));
+	ASSERT_EQ(0, window_holding(self->bridge, bar.start, &old_win));
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->x));
+	EXPECT_ENFORCED_BY(self->x);
+
+	/* Y will ask for twice the window, aligned on that: it cannot stay */
+	order = 64 - __builtin_clzll(2 * (old_win.end - old_win.start + 1) - 1);
+	align = 1ULL << order;
+	nu = resv_be_ranges(&self->be, u, RESV_MAX);
+	ASSERT_LT(0, nu);
+	for (iova = align / 2; iova < (1ULL << 32); iova += align / 2)
+		if (resv_usable(u, nu, iova, iova + self->page - 1))
+			ASSERT_EQ(0, resv_be_map(&self->be, self->buf, iova, self->page));
+
+	kmsg = resv_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	ASSERT_EQ(0, resv_pci_remove(self->y));
+	snprintf(align_arg, sizeof(align_arg), "%d@%s", order, self->y);
+	ASSERT_EQ(0, resv_write_file(PCI_ALIGN, align_arg));
+	ASSERT_EQ(0, rescan_bus_of(self->y));
+	ASSERT_EQ(0, pci_resource(self->y, 0, &bar)) TH_LOG("%s got no BAR", self->y);
+	ASSERT_EQ(0, window_holding(self->bridge, bar.start, &new_win));
+	ASSERT_EQ(align, new_win.end - new_win.start + 1);
+	ASSERT_EQ(0, new_win.start % align);
+	ASSERT_GT(1ULL << 32, new_win.end);
+	/* Nothing joined or left X's group */
+	EXPECT_NE(self->group, resv_device_group(self->y));
+
+	EXPECT_TRUE(lists_window(self->group, self->x, self->bridge, &new_win));
+	EXPECT_FALSE(lists_window(self->group, self->x, self->bridge, &old_win));
+	EXPECT_ENFORCED_BY(self->x);
+
+	na = expected_ranges(self->group, variant->iommufd, self->x, NULL, false,
+			     after, RESV_MAX);
+	ASSERT_LT(0, na);
+	/* The old place is usable again, unless another region covers it */
+	EXPECT_EQ(resv_usable(after, na, old_win.start, old_win.start + self->page - 1) ?
+		  0 : -EINVAL, resv_be_map(&self->be, self->buf, old_win.start, self->page));
+
+	for (iova = new_win.start; iova < new_win.end && !in_window; iova += align / 2)
+		if (resv_usable(u, nu, iova, iova + self->page - 1))
+			in_window = iova;
+	if (!in_window) {
+		TH_LOG("the new place was reserved already: no mapping to report");
+		resv_be_close(&self->be);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s reserved regions changed: mapping",
+		 variant->iommufd ? "iommufd" : "VFIO");
+	snprintf(range, sizeof(range), "0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx",
+		 (unsigned long long)in_window,
+		 (unsigned long long)in_window + self->page - 1,
+		 (unsigned long long)new_win.start, (unsigned long long)new_win.end);
+	EXPECT_TRUE(resv_kmsg_has(kmsg, moved, ARRAY_SIZE(moved)))
+		TH_LOG("no \"%s %s\" line", what, range);
+	close(kmsg);
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->buf, in_window + self->page,
+				       self->page));
+	EXPECT_EQ(0, resv_be_unmap(&self->be, in_window, self->page));
+	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->buf, in_window, self->page));
+	resv_be_close(&self->be);
 }
 
 TEST_HARNESS_MAIN

@@ -1,107 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommufd enforces the same list as sysfs and VFIO type1: for every edu
- * device, bound through its VFIO cdev and attached to an IOAS,
+ * iommufd enforces what sysfs lists for the device, as VFIO type1 does for
+ * the group: for every edu device, bound through its VFIO cdev and attached
+ * to an IOAS,
  *
- *  - IOMMU_IOAS_IOVA_RANGES is the aperture minus the group's
- *    reserved_regions (direct-relaxable aside), computed by the test;
- *  - IOMMU_IOAS_MAP at a fixed IOVA over the first and last page of each
- *    region, and across each edge, is refused with EINVAL, and the pages just
- *    outside are mapped exactly when type1 maps them.
+ *  - IOMMU_IOAS_IOVA_RANGES is the aperture minus the device's lines of its
+ *    group's reserved_regions_detail (direct-relaxable aside), computed by
+ *    the test;
+ *  - IOMMU_IOAS_MAP at a fixed IOVA over the first and last page of each of
+ *    those regions, and across each edge, is refused with EINVAL, and the
+ *    pages just outside are mapped exactly when they are usable; type1 gives
+ *    the same verdicts against the group's reserved_regions;
+ *  - refusals (a map, an attach over existing mappings) are explained in the
+ *    kernel log.
  */
 #include <sys/mman.h>
-#include <linux/iommufd.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
 #define MAX_DEVS	16
 
-/* The VFIO cdev of a PCI device ("/dev/vfio/devices/vfioN"), or -errno. */
-static int open_cdev(const char *bdf)
+/* Whether IOMMU_IOAS_MAP at @iova succeeds (then undone): 0 or -errno. */
+static int ioas_map(struct resv_ioas *s, void *buf, uint64_t iova, uint64_t len)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	struct dirent *e;
-	DIR *d;
-	int fd = -ENOENT;
+	int ret = resv_ioas_map(s, buf, iova, len);
 
-	snprintf(dir, sizeof(dir), RESV_PCI_DIR "/%s/vfio-dev", bdf);
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, "vfio", 4)) {
-			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", e->d_name);
-			fd = open(path, O_RDWR);
-			if (fd < 0)
-				fd = -errno;
-			break;
-		}
-	closedir(d);
-	return fd;
-}
-
-struct ioas {
-	int iommufd, dev, id;
-};
-
-/* Bind @bdf to a new iommufd and attach it to a new IOAS. */
-static int ioas_attach(const char *bdf, struct ioas *s)
-{
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	int ret;
-
-	s->iommufd = open("/dev/iommu", O_RDWR);
-	if (s->iommufd < 0)
-		return -errno;
-	s->dev = open_cdev(bdf);
-	if (s->dev < 0) {
-		ret = s->dev;
-		goto err_iommufd;
-	}
-	bind.iommufd = s->iommufd;
-	if (ioctl(s->dev, VFIO_DEVICE_BIND_IOMMUFD, &bind) ||
-	    ioctl(s->iommufd, IOMMU_IOAS_ALLOC, &alloc))
-		goto err_errno;
-	s->id = alloc.out_ioas_id;
-	at.pt_id = s->id;
-	if (ioctl(s->dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
-		goto err_errno;
-	return 0;
-err_errno:
-	ret = -errno;
-	close(s->dev);
-err_iommufd:
-	close(s->iommufd);
+	if (!ret)
+		resv_ioas_unmap(s, iova, len);
 	return ret;
-}
-
-static void ioas_close(struct ioas *s)
-{
-	close(s->dev);
-	close(s->iommufd);
-}
-
-static int ioas_map(struct ioas *s, void *buf, uint64_t iova, uint64_t len)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = s->id,
-		.user_va = (uintptr_t)buf,
-		.length = len,
-		.iova = iova,
-	};
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap), .ioas_id = s->id, .iova = iova, .length = len,
-	};
-
-	if (ioctl(s->iommufd, IOMMU_IOAS_MAP, &map))
-		return -errno;
-	ioctl(s->iommufd, IOMMU_IOAS_UNMAP, &unmap);
-	return 0;
 }
 
 FIXTURE(iommufd) {
@@ -137,37 +63,30 @@ FIXTURE_TEARDOWN(iommufd)
 
 TEST_F(iommufd, iova_ranges_are_complement)
 {
-	struct iommu_iova_range *got = calloc(RESV_MAX, sizeof(*got));
 	struct resv_region r[RESV_MAX];
-	struct resv_range want[RESV_MAX];
-	int d, i, n, nw;
+	struct resv_range want[RESV_MAX], got[RESV_MAX];
+	int d, i, n, nw, ng;
 
-	ASSERT_NE(NULL, got);
 	for (d = 0; d < self->nr; d++) {
-		struct iommu_ioas_iova_ranges q = { .size = sizeof(q) };
-		struct ioas s;
+		struct resv_ioas s;
 
-		n = resv_read_group(self->group[d], r, RESV_MAX);
-		ASSERT_LE(0, n);
+		n = resv_read_device(self->group[d], self->bdf[d], r, RESV_MAX);
+		ASSERT_LT(0, n);
 		nw = resv_complement(r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
 		ASSERT_LE(0, nw);
-		ASSERT_EQ(0, ioas_attach(self->bdf[d], &s)) TH_LOG("%s", self->bdf[d]);
-		q.ioas_id = s.id;
-		q.num_iovas = RESV_MAX;
-		q.allowed_iovas = (uintptr_t)got;
-		ASSERT_EQ(0, ioctl(s.iommufd, IOMMU_IOAS_IOVA_RANGES, &q));
-		EXPECT_EQ(nw, (int)q.num_iovas)
-			TH_LOG("%s group %d: %u ranges, %d expected", self->bdf[d],
-			       self->group[d], q.num_iovas, nw);
-		for (i = 0; i < nw && i < (int)q.num_iovas; i++) {
+		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s)) TH_LOG("%s", self->bdf[d]);
+		ng = resv_ioas_iova_ranges(&s, got, RESV_MAX);
+		EXPECT_EQ(nw, ng)
+			TH_LOG("%s group %d: %d ranges, %d expected", self->bdf[d],
+			       self->group[d], ng, nw);
+		for (i = 0; i < nw && i < ng; i++) {
 			EXPECT_EQ(want[i].start, got[i].start)
 				TH_LOG("%s: range %d", self->bdf[d], i);
-			EXPECT_EQ(want[i].end, got[i].last)
+			EXPECT_EQ(want[i].end, got[i].end)
 				TH_LOG("%s: range %d", self->bdf[d], i);
 		}
-		ioas_close(&s);
+		resv_ioas_close(&s);
 	}
-	free(got);
 }
 
 TEST_F(iommufd, map_agrees_with_type1)
@@ -179,13 +98,13 @@ TEST_F(iommufd, map_agrees_with_type1)
 
 	for (d = 0; d < self->nr; d++) {
 		int container, gfd = -1;
-		struct ioas s;
+		struct resv_ioas s;
 
-		n = resv_read_group(self->group[d], r, RESV_MAX);
-		ASSERT_LE(0, n);
+		n = resv_read_device(self->group[d], self->bdf[d], r, RESV_MAX);
+		ASSERT_LT(0, n);
 		nu = resv_complement(r, n, 0, RESV_APERTURE_END, u, RESV_MAX);
 		ASSERT_LE(0, nu);
-		ASSERT_EQ(0, ioas_attach(self->bdf[d], &s));
+		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s));
 		for (i = 0; i < n; i++) {
 			uint64_t st = r[i].start & ~(pg - 1), e = r[i].end | (pg - 1);
 			const uint64_t probe[][2] = {
@@ -208,9 +127,13 @@ TEST_F(iommufd, map_agrees_with_type1)
 				checked++;
 			}
 		}
-		ioas_close(&s);
+		resv_ioas_close(&s);
 
-		/* type1 on the same group, the same probes' verdicts */
+		/* type1 on the same group: the verdicts of the group's list */
+		n = resv_read_group(self->group[d], r, RESV_MAX);
+		ASSERT_LT(0, n);
+		nu = resv_complement(r, n, 0, RESV_APERTURE_END, u, RESV_MAX);
+		ASSERT_LE(0, nu);
 		container = resv_type1_container(self->group[d], &gfd);
 		ASSERT_LE(0, container);
 		for (i = 0; i < n; i++) {
@@ -253,12 +176,12 @@ TEST_F(iommufd, refused_map_is_logged)
 	}
 	for (d = 0; d < self->nr; d++) {
 		bool seen = false;
-		struct ioas s;
+		struct resv_ioas s;
 		int before = 0;
 
 		fd = resv_kmsg_open();
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, ioas_attach(self->bdf[d], &s));
+		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s));
 		snprintf(range, sizeof(range), "IOMMU_IOAS_MAP 0x%llx-0x%llx",
 			 (unsigned long long)iova, (unsigned long long)(iova + self->page - 1));
 		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
@@ -276,11 +199,62 @@ TEST_F(iommufd, refused_map_is_logged)
 		if (dir)
 			EXPECT_EQ(before + tries, resv_trace_count(dir, traced, NULL, 0))
 				TH_LOG("%s: %d refusals, not each traced", self->bdf[d], tries);
-		ioas_close(&s);
+		resv_ioas_close(&s);
 		close(fd);
 	}
 	if (dir)
 		resv_write_file(path, "0");
+}
+
+/*
+ * Attaching a device to an IOAS whose mappings overlap its group's reserved
+ * regions is refused (EADDRINUSE, as before) with the same kind of line, and
+ * accepted once the mapping is gone. The region is made with the test-only
+ * injector, on a device of a second group.
+ */
+TEST_F(iommufd, attach_conflict_is_logged)
+{
+	const uint64_t r_start = 0x4000000000ULL, r_size = 0x200000ULL;
+	char inj[128], range[96], grp[32];
+	const char * const want[] = { "iommufd attach: mapping", range, grp };
+	int d, fd, kmsg, other = -1;
+	struct resv_ioas s;
+
+	if (access(RESV_INJECT, W_OK))
+		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
+	for (d = 1; d < self->nr && other < 0; d++)
+		if (self->group[d] != self->group[0])
+			other = d;
+	ASSERT_LE(0, other) TH_LOG("needs edu devices in two groups");
+
+	snprintf(inj, sizeof(inj), "%s 1 0x%llx 0x%llx 0x%llx", self->bdf[other],
+		 (unsigned long long)r_start, (unsigned long long)r_size,
+		 (unsigned long long)r_size);
+	ASSERT_EQ(0, resv_write_file(RESV_INJECT, inj));
+	ASSERT_EQ(0, resv_ioas_attach(self->bdf[0], &s));
+	ASSERT_EQ(0, resv_ioas_map(&s, self->buf, r_start + r_size - self->page, self->page));
+
+	kmsg = resv_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(-EADDRINUSE, resv_ioas_attach_dev(s.iommufd, s.id, self->bdf[other]));
+	snprintf(range, sizeof(range), "0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx",
+		 (unsigned long long)(r_start + r_size - self->page),
+		 (unsigned long long)(r_start + r_size - 1), (unsigned long long)r_start,
+		 (unsigned long long)(r_start + r_size - 1));
+	snprintf(grp, sizeof(grp), "of %s in group %d,", self->bdf[other],
+		 self->group[other]);
+	EXPECT_TRUE(resv_kmsg_has(kmsg, want, ARRAY_SIZE(want)))
+		TH_LOG("no \"%s\" line for %s", range, self->bdf[other]);
+	close(kmsg);
+
+	ASSERT_EQ(0, resv_ioas_unmap(&s, r_start + r_size - self->page, self->page));
+	fd = resv_ioas_attach_dev(s.iommufd, s.id, self->bdf[other]);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	resv_ioas_close(&s);
+	snprintf(inj, sizeof(inj), "%s 0", self->bdf[other]);
+	EXPECT_EQ(0, resv_write_file(RESV_INJECT, inj));
 }
 
 TEST_HARNESS_MAIN

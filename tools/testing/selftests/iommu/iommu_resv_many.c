@@ -7,11 +7,11 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define INJECT		"/sys/kernel/debug/iommu/resv_inject"
 #define NR_INJECT	300
 #define INJ_BASE	0x4000000000ULL
 #define INJ_STRIDE	0x200000ULL
@@ -23,8 +23,13 @@ static int inject(const char *dev, unsigned int count)
 
 	snprintf(buf, sizeof(buf), "%s %u 0x%llx 0x%llx 0x%llx", dev, count, INJ_BASE,
 		 INJ_STRIDE, INJ_SIZE);
-	return resv_write_file(INJECT, buf);
+	return resv_write_file(RESV_INJECT, buf);
 }
+
+#define NR_READERS	4
+/* The readers' cgroup: room for their descriptors, not for much more */
+#define READERS_CGROUP	"/sys/fs/cgroup/resv-readers"
+#define READERS_MAX	"64M"
 
 FIXTURE(many) {
 	char bdf[1][16];
@@ -32,12 +37,14 @@ FIXTURE(many) {
 	struct resv_region r[RESV_MAX];
 	void *buf;
 	long page;
+	pid_t readers[NR_READERS];	/* hostile_readers' children, killed at teardown */
+	bool mounted_cgroup;
 };
 
 FIXTURE_SETUP(many)
 {
-	if (access(INJECT, W_OK))
-		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", INJECT);
+	if (access(RESV_INJECT, W_OK))
+		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
 	if (resv_find_pci(0x1234, 0x11e8, self->bdf, 1) != 1)
 		SKIP(return, "no edu device");
 	self->group = resv_bind_vfio(self->bdf[0]);
@@ -51,6 +58,16 @@ FIXTURE_SETUP(many)
 
 FIXTURE_TEARDOWN(many)
 {
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(self->readers); i++)
+		if (self->readers[i] > 0) {
+			kill(self->readers[i], SIGKILL);
+			waitpid(self->readers[i], NULL, 0);
+		}
+	rmdir(READERS_CGROUP);
+	if (self->mounted_cgroup)
+		umount("/sys/fs/cgroup");
 	if (self->bdf[0][0])
 		inject(self->bdf[0], 0);
 }
@@ -190,9 +207,8 @@ TEST_F_TIMEOUT(many, read_sequences, 300)
 	}
 }
 
-#define NR_READERS	4
-#define FDS_PER_READER	50
 #define NR_ATTACHES	15
+#define NR_REPLUGS	5
 
 /* Slab and vmalloc memory in use, in bytes (/proc/meminfo). */
 static long long kernel_mem(void)
@@ -245,22 +261,90 @@ static long long attach_median(int group)
 	return t[NR_ATTACHES / 2];
 }
 
+/* Median time of a PCI remove and rescan of @bdf */
+static long long replug_median(const char *bdf)
+{
+	long long t[NR_REPLUGS], t0;
+	int i;
+
+	for (i = 0; i < NR_REPLUGS; i++) {
+		t0 = now_ns();
+		if (resv_pci_remove(bdf) || resv_pci_rescan(bdf))
+			return -1;
+		t[i] = now_ns() - t0;
+	}
+	qsort(t, NR_REPLUGS, sizeof(t[0]), cmp_ll);
+	return t[NR_REPLUGS / 2];
+}
+
+/* Descriptors per reader: RESV_HOSTILE_FDS in all (make stress) or 2000 */
+static int fds_per_reader(void)
+{
+	const char *env = getenv("RESV_HOSTILE_FDS");
+	int n = env ? atoi(env) : 0;
+
+	return (n > 0 ? n : 2000) / NR_READERS;
+}
+
 /*
- * An unprivileged reader: open FDS_PER_READER descriptors of the group's
- * files, read a byte from each, say so on @ready, then read a byte at
- * offset 0 from each in turn until killed. Exits 1 on an errno other than
- * ENOMEM or EINTR, or a read that returns nothing.
+ * The readers' cgroup (cgroup v2, memory controller), made afresh. cgroup2
+ * is mounted on /sys/fs/cgroup only where nothing is (*@mounted): never
+ * over a v1 or hybrid hierarchy.
  */
-static void reader(int group, int ready)
+static int readers_cgroup(bool *mounted)
+{
+	struct stat fs, cg;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK)) {
+		if (stat("/sys/fs", &fs) || stat("/sys/fs/cgroup", &cg))
+			return -ENOENT;
+		if (fs.st_dev != cg.st_dev)
+			return -EOPNOTSUPP;	/* cgroup v1 there */
+		if (mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+			return -errno;
+		*mounted = true;
+	}
+	if (resv_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		return -EOPNOTSUPP;
+	rmdir(READERS_CGROUP);
+	if (mkdir(READERS_CGROUP, 0755))
+		return -errno;
+	return resv_write_file(READERS_CGROUP "/memory.max", READERS_MAX);
+}
+
+/*
+ * Bytes of kernel objects (slab) charged to the readers' cgroup: what their
+ * descriptors pin. Not memory.current, which also holds the pages of the
+ * test binary they faulted in, charged to them until reclaimed.
+ */
+static long long readers_slab(void)
+{
+	static char buf[8192];
+	char *line;
+
+	if (resv_read_file(READERS_CGROUP "/memory.stat", buf, sizeof(buf)) < 0)
+		return -1;
+	line = strstr(buf, "\nslab ");
+	return line ? atoll(line + 6) : -1;
+}
+
+/*
+ * An unprivileged reader in the readers' cgroup: open @nr descriptors of
+ * the group's files, read a byte from each, say so on @ready, then read a
+ * byte at offset 0 from each in turn until killed. Exits 1 on an errno
+ * other than ENOMEM or EINTR, or a read that returns nothing.
+ */
+static void reader(int group, int nr, int ready)
 {
 	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
-	int fds[FDS_PER_READER], i;
+	int *fds = calloc(nr, sizeof(*fds)), i;
 	char path[PATH_MAX], c;
 	ssize_t n;
 
-	if (setgid(65534) || setuid(65534))
+	if (!fds || resv_write_file(READERS_CGROUP "/cgroup.procs", "0") ||
+	    setgid(65534) || setuid(65534))
 		_exit(2);
-	for (i = 0; i < FDS_PER_READER; i++) {
+	for (i = 0; i < nr; i++) {
 		snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", group, files[i % 2]);
 		fds[i] = open(path, O_RDONLY);
 		if (fds[i] < 0)
@@ -271,7 +355,7 @@ static void reader(int group, int ready)
 	}
 	if (write(ready, "r", 1) != 1)
 		_exit(2);
-	for (i = 0;; i = (i + 1) % FDS_PER_READER) {
+	for (i = 0;; i = (i + 1) % nr) {
 		n = pread(fds[i], &c, 1, 0);
 		if (n == 0 || (n < 0 && errno != ENOMEM && errno != EINTR))
 			_exit(1);
@@ -279,22 +363,30 @@ static void reader(int group, int ready)
 }
 
 /*
- * Hostile readers: unprivileged processes keep many descriptors of the
- * files open and read a byte from each. They get that byte (or a clean
- * errno), an open descriptor pins less than a page (the file itself is
- * several pages: a descriptor holding the group's gathering would pin more),
- * attaching the group they read keeps working at a bounded cost, and the
- * memory comes back when they are gone.
+ * Hostile readers: unprivileged processes in a memory-limited cgroup keep
+ * thousands of descriptors of the files open and read a byte from each.
+ * They get that byte (or a clean errno); an open descriptor pins less than
+ * a page (the file itself is several pages: a descriptor holding the
+ * group's gathering would pin more), charged to their cgroup; attaching the
+ * group they read, and a PCI hotplug elsewhere, keep working at a bounded
+ * cost; and the memory comes back when they are gone.
  */
-TEST_F_TIMEOUT(many, hostile_readers, 300)
+TEST_F_TIMEOUT(many, hostile_readers, 600)
 {
-	long long mem0, mem_open, mem_end, t_alone, t_loaded, t_read, t0;
+	long long mem0, mem_open, mem_end, cg_open, cg_end, t_read, t0;
+	long long t_alone, t_loaded, plug_alone, plug_loaded;
+	int i, status, pipefd[2], bad = 0, nr = fds_per_reader(), ret;
+	struct rlimit files = { nr + 64, nr + 64 };
 	static char text[1 << 20];
 	pid_t pid[NR_READERS];
-	int i, status, pipefd[2], bad = 0;
-	char path[PATH_MAX], c;
+	char path[PATH_MAX], other[16], c;
 	ssize_t len;
 
+	ret = readers_cgroup(&self->mounted_cgroup);
+	if (ret)
+		SKIP(return, "no cgroup v2 memory controller (%s)", strerror(-ret));
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &files));
+	ASSERT_EQ(0, resv_other_edu(self->group, other)) TH_LOG("no edu in another group");
 	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions_detail",
 		 self->group);
 	t0 = now_ns();
@@ -303,6 +395,8 @@ TEST_F_TIMEOUT(many, hostile_readers, 300)
 	ASSERT_LT(2 * self->page, len);
 	t_alone = attach_median(self->group);
 	ASSERT_LT(0, t_alone);
+	plug_alone = replug_median(other);
+	ASSERT_LT(0, plug_alone);
 
 	mem0 = kernel_mem();
 	ASSERT_LT(0, mem0);
@@ -312,38 +406,55 @@ TEST_F_TIMEOUT(many, hostile_readers, 300)
 		ASSERT_LE(0, pid[i]);
 		if (!pid[i]) {
 			close(pipefd[0]);
-			reader(self->group, pipefd[1]);
+			reader(self->group, nr, pipefd[1]);
 		}
+		self->readers[i] = pid[i];
 	}
 	close(pipefd[1]);
 	for (i = 0; i < NR_READERS; i++)
 		ASSERT_EQ(1, read(pipefd[0], &c, 1)) TH_LOG("reader %d did not get going", i);
 	close(pipefd[0]);
 	mem_open = kernel_mem();
+	cg_open = readers_slab();
 	t_loaded = attach_median(self->group);
+	plug_loaded = replug_median(other);
 
 	for (i = 0; i < NR_READERS; i++)
 		kill(pid[i], SIGKILL);
 	for (i = 0; i < NR_READERS; i++) {
 		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		self->readers[i] = 0;
 		/* Killed while reading: anything else means a bad read. */
 		if (!WIFSIGNALED(status))
 			bad++;
 	}
-	usleep(200000);
+	/* Closed files are freed after an RCU grace period */
+	for (i = 0; i < 20 && readers_slab() > 64 * 1024; i++)
+		usleep(100000);
 	mem_end = kernel_mem();
+	cg_end = readers_slab();
+	rmdir(READERS_CGROUP);
 
-	ksft_print_msg("file %zd bytes, read in %lld us; %d descriptors: +%lld bytes each; "
-		       "attach %lld us alone, %lld us with %d readers; after: %+lld bytes\n",
-		       len, t_read / 1000, NR_READERS * FDS_PER_READER,
-		       (mem_open - mem0) / (NR_READERS * FDS_PER_READER), t_alone / 1000,
-		       t_loaded / 1000, NR_READERS, mem_end - mem0);
+	ksft_print_msg("file %zd bytes, read in %lld us\n", len, t_read / 1000);
+	ksft_print_msg("%d descriptors: +%lld bytes each\n",
+		       NR_READERS * nr, (mem_open - mem0) / (NR_READERS * nr));
+	ksft_print_msg("%lld bytes of slab charged to the readers' cgroup\n", cg_open);
+	ksft_print_msg("attach %lld us alone, %lld us with %d readers\n",
+		       t_alone / 1000, t_loaded / 1000, NR_READERS);
+	ksft_print_msg("hotplug %lld us alone, %lld us with them\n",
+		       plug_alone / 1000, plug_loaded / 1000);
+	ksft_print_msg("after them: %+lld bytes, %lld of slab charged\n", mem_end - mem0, cg_end);
 	EXPECT_EQ(0, bad) TH_LOG("%d readers saw a bad read", bad);
-	EXPECT_LT(mem_open - mem0, (long long)NR_READERS * FDS_PER_READER * self->page);
+	EXPECT_LT(mem_open - mem0, (long long)NR_READERS * nr * self->page);
+	EXPECT_LT(0, cg_open);
+	EXPECT_LT(cg_open, (long long)NR_READERS * nr * self->page);
 	EXPECT_LT(0, t_loaded) TH_LOG("attach failed under load: %lld", t_loaded);
+	EXPECT_LT(0, plug_loaded) TH_LOG("hotplug failed under load: %lld", plug_loaded);
 	/* Sharing the CPU with the readers, and waiting for one gathering. */
 	EXPECT_GT((NR_READERS + 1) * 2 * t_alone + 2 * t_read, t_loaded);
-	EXPECT_GT(1 << 20, mem_end - mem0);
+	EXPECT_GT((NR_READERS + 1) * 2 * plug_alone + 2 * t_read, plug_loaded);
+	/* What they had charged is gone with them (slab pages may stay cached) */
+	EXPECT_GT(64 * 1024, cg_end);
 }
 
 /* type1 rejects a map over any of them and accepts the gaps between. */
@@ -400,7 +511,7 @@ TEST_F(many, bad_input)
 
 	before = resv_read_group(self->group, self->r, RESV_MAX);
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT_EQ(-EINVAL, resv_write_file(INJECT, bad[i])) TH_LOG("input %d", i);
+		EXPECT_EQ(-EINVAL, resv_write_file(RESV_INJECT, bad[i])) TH_LOG("input %d", i);
 	n = resv_read_group(self->group, self->r, RESV_MAX);
 	EXPECT_EQ(before, n);
 }

@@ -29,6 +29,7 @@
 #define EXP_TYPE_PCIE_BRIDGE	0x8
 #define EXP_TYPE_RC_END		0x9
 #define EXP_TYPE_RC_EC		0xa
+#define ACS_SV	0x01
 #define ACS_RR	0x04
 #define ACS_CR	0x08
 #define ACS_UF	0x10
@@ -126,6 +127,21 @@ static bool multifunction(const struct dev *d)
 	return d->cfg[0x0e] & 0x80 || name[strlen(name) - 1] != '0';
 }
 
+/* Where @d's ACS capability is in its config space, or 0 */
+static int acs_pos(const struct dev *d)
+{
+	int pos = 0x100, ttl = 512;
+	uint32_t hdr;
+
+	while (pos && pos + 8 <= d->cfg_len && ttl--) {
+		hdr = cfg32(d, pos);
+		if ((hdr & 0xffff) == 0x000d)	/* ACS */
+			return pos;
+		pos = hdr >> 20;
+	}
+	return 0;
+}
+
 /*
  * ACS controls @flags enabled. A control missing from the capability
  * register is hard-wired: the function behaves as if it were enabled
@@ -133,19 +149,10 @@ static bool multifunction(const struct dev *d)
  */
 static bool acs_flags_enabled(const struct dev *d, unsigned int flags)
 {
-	int pos = 0x100, ttl = 512;
-	uint32_t hdr;
+	int pos = acs_pos(d);
+	unsigned int need = pos ? flags & cfg16(d, pos + 4) : 0;
 
-	while (pos && pos + 8 <= d->cfg_len && ttl--) {
-		hdr = cfg32(d, pos);
-		if ((hdr & 0xffff) == 0x000d) {	/* ACS */
-			unsigned int need = flags & cfg16(d, pos + 4);
-
-			return (cfg16(d, pos + 6) & need) == need;
-		}
-		pos = hdr >> 20;
-	}
-	return false;
+	return pos && (cfg16(d, pos + 6) & need) == need;
 }
 
 /* Whether @d isolates with @flags, per PCIe r6.0, 6.12.1 for its type. */
@@ -409,31 +416,16 @@ static void show_win(char *buf, size_t size, const struct win *w)
 			 (unsigned long long)w->end, w->kind, w->owner);
 }
 
-static bool is_pci_kind(const char *type)
-{
-	return !strcmp(type, "bridge-window") || !strcmp(type, "peer-bar") ||
-	       !strcmp(type, "host-window") || !strcmp(type, "dma-range-gap");
-}
-
 /* What the group reports for device @bdf, PCI kinds only. */
 static int reported(int group, const char *bdf, struct win *w)
 {
-	char *buf, *line, *save, type[32], dev[64], otype[16], owner[PATH_MAX];
-	unsigned long long s, e;
-	int n = 0, err;
+	static struct resv_detail d[RESV_MAX];
+	int i, n = 0, nd = resv_read_detail(group, d, RESV_MAX);
 
-	buf = resv_read_group_file(group, "reserved_regions_detail", &err);
-	if (!buf)
-		return err;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %4095s", &s, &e, type, dev,
-			   otype, owner) != 6)
-			continue;
-		if (strcmp(dev, bdf) || !is_pci_kind(type))
-			continue;
-		add_win(w, &n, s, e, type, owner);
-	}
-	return n;
+	for (i = 0; i < nd; i++)
+		if (!strcmp(d[i].dev, bdf) && resv_is_pci_kind(d[i].type))
+			add_win(w, &n, d[i].start, d[i].end, d[i].type, d[i].owner);
+	return nd < 0 ? nd : n;
 }
 
 FIXTURE(pci) {
@@ -519,6 +511,50 @@ TEST_F(pci, windows_follow_the_rule)
 	}
 	free(want);
 	free(got);
+}
+
+/*
+ * Every Root Port and Switch Downstream Port with an ACS capability has the
+ * controls the kernel enables with an IOMMU (Source Validation, P2P Request
+ * and Completion Redirect, Upstream Forwarding, where offered) enabled by the
+ * time userspace runs, the first port enumerated included: on DT and IORT
+ * systems ACS is requested only once the first PCI device is added.
+ */
+TEST_F(pci, ports_enable_acs)
+{
+	int ports = 0, off = 0;
+	char cmdline[4096];
+	struct dirent *e;
+	DIR *dp;
+
+	/* The groups exist: an IOMMU asked for ACS. The command line can undo it */
+	ASSERT_LT(0, resv_read_file("/proc/cmdline", cmdline, sizeof(cmdline)));
+	if (strstr(cmdline, "disable_acs_redir") || strstr(cmdline, "config_acs"))
+		SKIP(return, "ACS set from the command line");
+	dp = opendir(RESV_PCI_DIR);
+	ASSERT_NE(NULL, dp);
+	while ((e = readdir(dp))) {
+		char link[PATH_MAX * 2], path[PATH_MAX];
+		struct dev d;
+
+		if (!is_bdf(e->d_name))
+			continue;
+		snprintf(link, sizeof(link), RESV_PCI_DIR "/%s", e->d_name);
+		ASSERT_NE(NULL, realpath(link, path));
+		ASSERT_EQ(0, load_dev(&d, path));
+		if (!is_downstream_port(&d) || !acs_pos(&d))
+			continue;
+		ports++;
+		if (!acs_flags_enabled(&d, ACS_SV | ACS_RR | ACS_CR | ACS_UF)) {
+			off++;
+			TH_LOG("%s: ACS capability 0x%x, control 0x%x", e->d_name,
+			       cfg16(&d, acs_pos(&d) + 4), cfg16(&d, acs_pos(&d) + 6));
+		}
+	}
+	closedir(dp);
+	TH_LOG("%d ports with ACS", ports);
+	EXPECT_LT(0, ports);
+	EXPECT_EQ(0, off);
 }
 
 /*

@@ -118,14 +118,6 @@ static int read_enforced(bool iommufd, int group, const char *bdf, struct resv_r
 			 resv_read_group(group, r, RESV_MAX);
 }
 
-/* Does a detail line's owner path name @dev (".../<dev>")? */
-static bool owned_by(const char *owner, const char *dev)
-{
-	size_t lo = strlen(owner), ld = strlen(dev);
-
-	return lo > ld && owner[lo - ld - 1] == '/' && !strcmp(owner + lo - ld, dev);
-}
-
 static unsigned long a_seq(struct stress_stats *st)
 {
 	return __atomic_load_n(&st->a_seq, __ATOMIC_SEQ_CST);
@@ -145,29 +137,19 @@ static void a_moves(struct stress_stats *st)
 static int read_enforced_detail(bool iommufd, int group, const char *bdf, const char *a,
 				struct resv_region *r, bool *of_a)
 {
-	char *buf, *line, *save;
-	int n = 0, err;
+	static struct resv_detail d[RESV_MAX];
+	int i, n = 0, nd = resv_read_detail(group, d, RESV_MAX);
 
-	buf = resv_read_group_file(group, "reserved_regions_detail", &err);
-	if (!buf)
-		return err;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long start, end;
-		char dev[64], owner_type[16], owner[PATH_MAX];
-
-		if (n == RESV_MAX)
-			return -E2BIG;
-		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %4095s", &start, &end,
-			   r[n].type, dev, owner_type, owner) != 6)
-			return -EBADMSG;
-		if (iommufd && strcmp(dev, bdf))
+	for (i = 0; i < nd; i++) {
+		if (iommufd && strcmp(d[i].dev, bdf))
 			continue;
-		of_a[n] = a && (!strcmp(dev, a) || owned_by(owner, a));
-		r[n].start = start;
-		r[n].end = end;
+		of_a[n] = a && (!strcmp(d[i].dev, a) || resv_owned_by(&d[i], a));
+		r[n].start = d[i].start;
+		r[n].end = d[i].end;
+		snprintf(r[n].type, sizeof(r[n].type), "%s", d[i].type);
 		n++;
 	}
-	return n;
+	return nd < 0 ? nd : n;
 }
 
 /*

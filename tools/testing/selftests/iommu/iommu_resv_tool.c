@@ -4,7 +4,9 @@
  * group, "iommu-resv check" on a page at each edge of each region (first
  * page, last page, straddling, just outside) and on a page the group leaves
  * usable says "conflict" (exit 1) exactly when VFIO_IOMMU_MAP_DMA of that page
- * fails, and "iommu-resv list" names every group and device. Set
+ * fails, "iommu-resv holes" gives the ranges VFIO leaves usable in a 4 GiB
+ * layout, with their page counts, and "iommu-resv list" names every group
+ * and device. Set
  * IOMMU_RESV_TOOL to the tool's path (default: iommu-resv on $PATH).
  */
 #include <sys/mman.h>
@@ -118,6 +120,81 @@ TEST_F(tool, check_agrees_with_vfio)
 	/* Both verdicts occurred */
 	EXPECT_LT(0, conflicts);
 	EXPECT_LT(0, clear);
+}
+
+/* Mappings of 4K, 2M and 1G pages (largest aligned first) covering [s, e] */
+static void count_pages(uint64_t s, uint64_t e, const uint64_t *sz, int nsz, uint64_t *n)
+{
+	int k;
+
+	while (s <= e) {
+		for (k = nsz - 1; k > 0 && ((s & (sz[k] - 1)) || e - s < sz[k] - 1); k--)
+			;
+		n[k]++;
+		s += sz[k];
+	}
+}
+
+/*
+ * "holes" for a guest of 4 GiB: its usable lines are VFIO's usable ranges
+ * (CAP_IOVA_RANGE of a type1 container holding the group) within it, and its
+ * page counts are those of these ranges, counted here.
+ */
+TEST_F(tool, holes_agree_with_vfio)
+{
+	const uint64_t sz[3] = { 0x1000, 0x200000, 0x40000000 };
+	char cmd[512], line[512], want[128];
+	struct resv_range u[RESV_MAX];
+	int d, i, nu, gfd = -1, container, lines, nsz;
+	uint64_t n[3], last;
+	FILE *f;
+
+	for (d = 0; d < self->nr; d++) {
+		container = resv_type1_container(self->group[d], &gfd);
+		ASSERT_LE(0, container);
+		nu = resv_type1_iova_ranges(container, u, RESV_MAX);
+		close(gfd);
+		close(container);
+		ASSERT_LT(0, nu);
+
+		snprintf(cmd, sizeof(cmd), "%s holes --group %d --ranges 0-0xffffffff",
+			 tool(), self->group[d]);
+		f = popen(cmd, "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+		/* Both arches' IOMMUs here offer 2M and 1G (VT-d says so) */
+		ASSERT_EQ(0, strncmp(line, "page sizes: 4K 2M 1G (", 22)) TH_LOG("%s", line);
+		nsz = 3;
+		memset(n, 0, sizeof(n));
+		i = 0;
+		lines = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, "usable ", 7)) {
+				/* The next VFIO range, which must start below 4 GiB */
+				ASSERT_LT(i, nu) TH_LOG("group %d: extra %s", self->group[d], line);
+				ASSERT_GT(0x100000000ULL, u[i].start) TH_LOG("extra %s", line);
+				last = u[i].end < 0xffffffffULL ? u[i].end : 0xffffffffULL;
+				snprintf(want, sizeof(want), "usable 0x%016llx-0x%016llx\n",
+					 (unsigned long long)u[i].start, (unsigned long long)last);
+				EXPECT_STREQ(want, line) TH_LOG("group %d", self->group[d]);
+				count_pages(u[i].start, last, sz, nsz, n);
+				i++;
+				lines++;
+			} else if (!strncmp(line, "mappings: ", 10)) {
+				snprintf(want, sizeof(want),
+					 "mappings: 1G %llu, 2M %llu, 4K %llu, %llu in all\n",
+					 (unsigned long long)n[2], (unsigned long long)n[1],
+					 (unsigned long long)n[0],
+					 (unsigned long long)(n[0] + n[1] + n[2]));
+				EXPECT_STREQ(want, line) TH_LOG("group %d", self->group[d]);
+			}
+		}
+		EXPECT_EQ(0, pclose(f));
+		for (i = 0; i < nu && u[i].start < 0x100000000ULL; i++)
+			;
+		EXPECT_EQ(i, lines) TH_LOG("group %d: VFIO has %d usable ranges below 4 GiB",
+					   self->group[d], i);
+	}
 }
 
 TEST_F(tool, list_names_every_group_and_device)

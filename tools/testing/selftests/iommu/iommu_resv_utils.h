@@ -21,6 +21,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "../kselftest.h"
@@ -28,6 +29,8 @@
 #define RESV_GROUPS_DIR	"/sys/kernel/iommu_groups"
 #define RESV_PCI_DIR	"/sys/bus/pci/devices"
 #define RESV_MAX	512
+/* The test-only injector of reserved regions (CONFIG_IOMMU_RESV_INJECT) */
+#define RESV_INJECT	"/sys/kernel/debug/iommu/resv_inject"
 
 /* The fixed software/hardware MSI windows each arch's IOMMU driver reports. */
 #if defined(__x86_64__)
@@ -170,12 +173,22 @@ static inline int resv_read_group(int group, struct resv_region *r, int max)
 	return n;
 }
 
+/* A line of a group's reserved_regions_detail */
+struct resv_detail {
+	uint64_t start;
+	uint64_t end;		/* inclusive */
+	char type[32];
+	char dev[64];		/* the member whose DMA cannot use the range */
+	char owner_type[16];
+	char owner[256];	/* a sysfs or firmware path */
+};
+
 /*
- * The regions @bdf reports in its group's reserved_regions_detail, as start,
- * end and type: what iommufd reserves for the device once it is attached.
- * -errno, or -EBADMSG on a bad line.
+ * The lines of a group's reserved_regions_detail, in file order: -errno (as
+ * resv_read_group_file()), -EBADMSG on a line that is not six fields, or
+ * -E2BIG when there are more than @max.
  */
-static inline int resv_read_device(int group, const char *bdf, struct resv_region *r, int max)
+static inline int resv_read_detail(int group, struct resv_detail *d, int max)
 {
 	char *buf, *line, *save;
 	int n = 0, ret;
@@ -185,18 +198,57 @@ static inline int resv_read_device(int group, const char *bdf, struct resv_regio
 		return ret;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long start, end;
-		char dev[64];
+		int used = 0;
 
-		if (n == max ||
-		    sscanf(line, "0x%llx 0x%llx %31s %63s", &start, &end, r[n].type, dev) != 4)
+		if (n == max)
+			return -E2BIG;
+		if (sscanf(line, "0x%llx 0x%llx %31s %63s %15s %255s%n", &start, &end,
+			   d[n].type, d[n].dev, d[n].owner_type, d[n].owner, &used) != 6 ||
+		    line[used])
 			return -EBADMSG;
-		if (strcmp(dev, bdf))
-			continue;
-		r[n].start = start;
-		r[n].end = end;
+		d[n].start = start;
+		d[n].end = end;
 		n++;
 	}
 	return n;
+}
+
+/* Does @d's owner path name the device @bdf (".../<bdf>")? */
+static inline bool resv_owned_by(const struct resv_detail *d, const char *bdf)
+{
+	size_t lo = strlen(d->owner), lb = strlen(bdf);
+
+	return lo > lb && d->owner[lo - lb - 1] == '/' && !strcmp(d->owner + lo - lb, bdf);
+}
+
+/* The PCI kinds the series reports (what enforce_pci_windows=0 leaves out) */
+static inline bool resv_is_pci_kind(const char *type)
+{
+	return !strcmp(type, "bridge-window") || !strcmp(type, "peer-bar") ||
+	       !strcmp(type, "host-window") || !strcmp(type, "dma-range-gap");
+}
+
+/*
+ * The regions @bdf reports in its group's reserved_regions_detail, as start,
+ * end and type: what iommufd reserves for the device once it is attached.
+ * -errno as resv_read_detail().
+ */
+static inline int resv_read_device(int group, const char *bdf, struct resv_region *r, int max)
+{
+	static struct resv_detail d[RESV_MAX];
+	int i, n = 0, nd = resv_read_detail(group, d, RESV_MAX);
+
+	for (i = 0; i < nd; i++) {
+		if (strcmp(d[i].dev, bdf))
+			continue;
+		if (n == max)
+			return -E2BIG;
+		r[n].start = d[i].start;
+		r[n].end = d[i].end;
+		snprintf(r[n].type, sizeof(r[n].type), "%s", d[i].type);
+		n++;
+	}
+	return nd < 0 ? nd : n;
 }
 
 static inline bool resv_type_known(const char *type)
@@ -365,6 +417,23 @@ static inline int resv_bind_vfio(const char *bdf)
 /* QEMU's "edu" test device: DMA-capable, bound to vfio-pci by the tests. */
 #define RESV_EDU_VENDOR	0x1234
 #define RESV_EDU_DEVICE	0x11e8
+
+/* An edu outside @group, or -ENOENT */
+static inline int resv_other_edu(int group, char bdf[16])
+{
+	char all[64][16];
+	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, all, 64);
+
+	for (i = 0; i < n; i++) {
+		int g = resv_device_group(all[i]);
+
+		if (g >= 0 && g != group) {
+			memcpy(bdf, all[i], 16);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
 
 /*
  * Find every edu device and bind it to vfio-pci, filling @bdf and @group.
@@ -564,6 +633,420 @@ static inline int resv_trace_count(const char *dir, const char *what, char *firs
 	}
 	fclose(f);
 	return count;
+}
+
+/* QEMU hw/misc/edu.c: its DMA engine, driven through BAR0 */
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	0x1
+#define EDU_CMD_TO_RAM	0x2
+#define EDU_BUFFER	0x40000
+#define EDU_DMA_LIMIT	0x10000000ULL	/* default dma_mask: 28 bits */
+/* Less than its 4 KiB buffer: QEMU 7.2 refuses a DMA that ends at its end. */
+#define EDU_DMA_BYTES	2048
+
+struct resv_edu {
+	int fd;
+	uint64_t bar0, config;
+};
+
+static inline int resv_vfio_region_offset(int fd, unsigned int index, uint64_t *off)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info), .index = index };
+
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -errno;
+	*off = info.offset;
+	return 0;
+}
+
+/* Take the VFIO device fd @fd of an edu and turn bus mastering on. */
+static inline int resv_edu_init(int fd, struct resv_edu *e)
+{
+	uint16_t cmd;
+	int ret;
+
+	e->fd = fd;
+	ret = resv_vfio_region_offset(fd, VFIO_PCI_BAR0_REGION_INDEX, &e->bar0);
+	if (!ret)
+		ret = resv_vfio_region_offset(fd, VFIO_PCI_CONFIG_REGION_INDEX, &e->config);
+	if (ret)
+		return ret;
+	if (pread(fd, &cmd, 2, e->config + 4) != 2)
+		return -EIO;
+	cmd |= 0x4;
+	return pwrite(fd, &cmd, 2, e->config + 4) == 2 ? 0 : -EIO;
+}
+
+static inline int resv_edu_write(struct resv_edu *e, uint64_t reg, uint64_t val)
+{
+	return pwrite(e->fd, &val, 8, e->bar0 + reg) == 8 ? 0 : -EIO;
+}
+
+/* Run one DMA of @count bytes and wait for the engine to finish. */
+static inline int resv_edu_dma(struct resv_edu *e, uint64_t src, uint64_t dst,
+			       uint64_t count, uint64_t dir)
+{
+	uint64_t cmd;
+	int i;
+
+	if (resv_edu_write(e, EDU_DMA_SRC, src) || resv_edu_write(e, EDU_DMA_DST, dst) ||
+	    resv_edu_write(e, EDU_DMA_COUNT, count) ||
+	    resv_edu_write(e, EDU_DMA_CMD, EDU_CMD_START | dir))
+		return -EIO;
+	for (i = 0; i < 500; i++) {
+		if (pread(e->fd, &cmd, 8, e->bar0 + EDU_DMA_CMD) != 8)
+			return -EIO;
+		if (!(cmd & EDU_CMD_START))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* A page-aligned IOVA below the edu's DMA limit, from @from, that @u leaves usable. */
+static inline uint64_t resv_edu_usable_iova(const struct resv_range *u, int nu,
+					    uint64_t from, long page)
+{
+	uint64_t iova;
+
+	for (iova = from; iova + page <= EDU_DMA_LIMIT; iova += page)
+		if (resv_usable(u, nu, iova, iova + page - 1))
+			return iova;
+	return 0;
+}
+
+/* Copy EDU_DMA_BYTES from IOVA @src into the edu and back out to IOVA @dst. */
+static inline int resv_edu_copy(struct resv_edu *e, uint64_t src, uint64_t dst)
+{
+	int ret = resv_edu_dma(e, src, EDU_BUFFER, EDU_DMA_BYTES, 0);
+
+	return ret ?: resv_edu_dma(e, EDU_BUFFER, dst, EDU_DMA_BYTES, EDU_CMD_TO_RAM);
+}
+
+/* The VFIO cdev of a PCI device ("/dev/vfio/devices/vfioN"), or -errno. */
+static inline int resv_vfio_cdev_open(const char *bdf)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	struct dirent *e;
+	DIR *d;
+	int fd = -ENOENT;
+
+	snprintf(dir, sizeof(dir), RESV_PCI_DIR "/%s/vfio-dev", bdf);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "vfio", 4)) {
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", e->d_name);
+			fd = open(path, O_RDWR);
+			if (fd < 0)
+				fd = -errno;
+			break;
+		}
+	}
+	closedir(d);
+	return fd;
+}
+
+/* An iommufd, an IOAS in it, and one VFIO cdev bound to that iommufd. */
+struct resv_ioas {
+	int iommufd, dev, id;
+};
+
+/* Open @bdf's VFIO cdev and bind it to @iommufd; its fd or -errno. */
+static inline int resv_cdev_bind(int iommufd, const char *bdf)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int fd = resv_vfio_cdev_open(bdf), ret;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Attach the bound cdev @dev to IOAS @id; 0 or -errno. */
+static inline int resv_cdev_attach(int dev, uint32_t id)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = id,
+	};
+
+	return ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ? -errno : 0;
+}
+
+/* Bind @bdf's cdev to @iommufd and attach it to IOAS @id; its fd or -errno. */
+static inline int resv_ioas_attach_dev(int iommufd, uint32_t id, const char *bdf)
+{
+	int fd = resv_cdev_bind(iommufd, bdf), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = resv_cdev_attach(fd, id);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Bind @bdf's cdev to a new iommufd, with no IOAS yet; 0 or -errno. */
+static inline int resv_ioas_bind(const char *bdf, struct resv_ioas *s)
+{
+	s->dev = -1;
+	s->id = 0;
+	s->iommufd = open("/dev/iommu", O_RDWR);
+	if (s->iommufd < 0)
+		return -errno;
+	s->dev = resv_cdev_bind(s->iommufd, bdf);
+	if (s->dev >= 0)
+		return 0;
+	close(s->iommufd);
+	return s->dev;
+}
+
+static inline void resv_ioas_close(struct resv_ioas *s)
+{
+	close(s->dev);
+	close(s->iommufd);
+}
+
+/* A new, empty IOAS in @s->iommufd becomes @s->id; 0 or -errno. */
+static inline int resv_ioas_alloc(struct resv_ioas *s)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+
+	if (ioctl(s->iommufd, IOMMU_IOAS_ALLOC, &alloc))
+		return -errno;
+	s->id = alloc.out_ioas_id;
+	return 0;
+}
+
+/* Detach @s->dev if @attached, then destroy IOAS @s->id; 0 or -errno. */
+static inline int resv_ioas_free(struct resv_ioas *s, bool attached)
+{
+	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
+	struct iommu_destroy destroy = { .size = sizeof(destroy), .id = s->id };
+
+	if (attached && ioctl(s->dev, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach))
+		return -errno;
+	return ioctl(s->iommufd, IOMMU_DESTROY, &destroy) ? -errno : 0;
+}
+
+/* Bind @bdf to a new iommufd and attach it to a new IOAS; 0 or -errno. */
+static inline int resv_ioas_attach(const char *bdf, struct resv_ioas *s)
+{
+	int ret = resv_ioas_bind(bdf, s);
+
+	if (ret)
+		return ret;
+	ret = resv_ioas_alloc(s);
+	if (!ret)
+		ret = resv_cdev_attach(s->dev, s->id);
+	if (ret)
+		resv_ioas_close(s);
+	return ret;
+}
+
+/* IOMMU_IOAS_MAP of @buf at the fixed IOVA @iova; 0 or -errno. */
+static inline int resv_ioas_map(struct resv_ioas *s, void *buf, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = s->id,
+		.user_va = (uintptr_t)buf,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(s->iommufd, IOMMU_IOAS_MAP, &map) ? -errno : 0;
+}
+
+static inline int resv_ioas_unmap(struct resv_ioas *s, uint64_t iova, uint64_t len)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap), .ioas_id = s->id, .iova = iova, .length = len,
+	};
+
+	return ioctl(s->iommufd, IOMMU_IOAS_UNMAP, &unmap) ? -errno : 0;
+}
+
+/* The ranges IOMMU_IOAS_IOVA_RANGES reports, or -errno. */
+static inline int resv_ioas_iova_ranges(struct resv_ioas *s, struct resv_range *out, int max)
+{
+	struct iommu_iova_range *got = calloc(max, sizeof(*got));
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q), .ioas_id = s->id, .num_iovas = max,
+		.allowed_iovas = (uintptr_t)got,
+	};
+	int i, n;
+
+	if (!got)
+		return -ENOMEM;
+	n = ioctl(s->iommufd, IOMMU_IOAS_IOVA_RANGES, &q) ? -errno : (int)q.num_iovas;
+	for (i = 0; i < n && i < max; i++) {
+		out[i].start = got[i].start;
+		out[i].end = got[i].last;
+	}
+	free(got);
+	return n;
+}
+
+/* A VFIO type1 container or an IOAS holding a group through one device. */
+struct resv_be {
+	bool iommufd;
+	int container, gfd;
+	struct resv_ioas ioas;
+};
+
+static inline int resv_be_open(struct resv_be *be, int group, const char *bdf)
+{
+	if (be->iommufd)
+		return resv_ioas_attach(bdf, &be->ioas);
+	be->container = resv_type1_container(group, &be->gfd);
+	return be->container < 0 ? be->container : 0;
+}
+
+static inline void resv_be_close(struct resv_be *be)
+{
+	if (be->iommufd) {
+		resv_ioas_close(&be->ioas);
+	} else {
+		close(be->gfd);
+		close(be->container);
+	}
+}
+
+static inline int resv_be_map(struct resv_be *be, void *buf, uint64_t iova, uint64_t len)
+{
+	return be->iommufd ? resv_ioas_map(&be->ioas, buf, iova, len) :
+			     resv_type1_map(be->container, buf, iova, len);
+}
+
+static inline int resv_be_unmap(struct resv_be *be, uint64_t iova, uint64_t len)
+{
+	return be->iommufd ? resv_ioas_unmap(&be->ioas, iova, len) :
+			     resv_type1_unmap(be->container, iova, len);
+}
+
+static inline int resv_be_ranges(struct resv_be *be, struct resv_range *out, int max)
+{
+	return be->iommufd ? resv_ioas_iova_ranges(&be->ioas, out, max) :
+			     resv_type1_iova_ranges(be->container, out, max);
+}
+
+/* A VFIO device fd for @bdf, attached the way the backend attaches, or -errno. */
+static inline int resv_be_open_dev(struct resv_be *be, const char *bdf)
+{
+	int fd;
+
+	if (be->iommufd)
+		return resv_ioas_attach_dev(be->ioas.iommufd, be->ioas.id, bdf);
+	fd = ioctl(be->gfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	return fd < 0 ? -errno : fd;
+}
+
+static inline bool resv_pci_present(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s", bdf);
+	return !access(path, F_OK);
+}
+
+static inline int resv_pci_unbind(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/driver/unbind", bdf);
+	if (access(path, F_OK))
+		return 0;
+	return resv_write_file(path, bdf);
+}
+
+static inline int resv_pci_remove(const char *bdf)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/remove", bdf);
+	ret = resv_write_file(path, "1");
+	return ret ?: (resv_pci_present(bdf) ? -EBUSY : 0);
+}
+
+static inline int resv_pci_rescan(const char *bdf)
+{
+	int ret = resv_write_file("/sys/bus/pci/rescan", "1");
+
+	return ret ?: (resv_pci_present(bdf) ? 0 : -ENODEV);
+}
+
+static inline bool resv_is_function0(const char *bdf)
+{
+	size_t len = strlen(bdf);
+
+	return len > 2 && !strcmp(bdf + len - 2, ".0");
+}
+
+/*
+ * Two edus of one group: @a, to be PCI-removed and rescanned back into the
+ * group, a function 0 (@a_function0) or a function > 0 of a multi-function
+ * device (which must be marked as such before the IOMMU core groups it),
+ * and @b another member. Returns the group, -ENODEV without edus, -ENOENT
+ * without such a pair.
+ */
+static inline int resv_hotplug_pair(char a[16], char b[16], bool a_function0)
+{
+	char bdf[64][16];
+	int i, j, group[64], n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, 64);
+
+	if (n <= 0)
+		return -ENODEV;
+	for (i = 0; i < n; i++)
+		group[i] = resv_device_group(bdf[i]);
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			int k = resv_is_function0(bdf[j]) == a_function0 ? j : i;
+
+			if (group[i] < 0 || group[i] != group[j] ||
+			    resv_is_function0(bdf[k]) != a_function0)
+				continue;
+			memcpy(a, bdf[k], 16);
+			memcpy(b, bdf[k == i ? j : i], 16);
+			return group[i];
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * resv_hotplug_pair(), made ready: A unbound (as it comes back from a
+ * rescan) and B bound to vfio-pci. Returns the group or -errno as above.
+ */
+static inline int resv_hotplug_pair_ready(char a[16], char b[16], bool a_function0)
+{
+	int group = resv_hotplug_pair(a, b, a_function0), ret;
+
+	if (group < 0)
+		return group;
+	ret = resv_pci_unbind(a);
+	if (ret)
+		return ret;
+	ret = resv_bind_vfio(b);
+	return ret < 0 ? ret : ret == group ? group : -EXDEV;
 }
 
 #endif /* __SELFTESTS_IOMMU_RESV_UTILS_H */
