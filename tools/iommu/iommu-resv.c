@@ -885,22 +885,36 @@ static const char *size_name(unsigned long long z)
 }
 
 /*
+ * Bounds are unsigned __int128 from here on: an exclusive end can be 2^64.
+ *
  * Count the mappings of the largest page sizes (of @sz, ascending) that
  * cover [@start, @end] with IOVA-aligned pages, into @count.
  */
-static void count_pages(unsigned long long start, unsigned long long end,
-			const unsigned long long *sz, int nr, unsigned long long *count)
+/*
+ * Count the mappings of the largest page sizes (of @sz, ascending; @k the
+ * largest to use) that cover [@lo, @hi) with IOVA-aligned pages, into @count:
+ * the aligned middle in pages of @sz[@k], the ends in smaller ones.
+ */
+static void count_pages(unsigned __int128 lo, unsigned __int128 hi,
+			const unsigned long long *sz, int k,
+			unsigned long long *count)
 {
-	unsigned long long pos = start;
-	int k;
+	unsigned __int128 a, b;
 
-	while (pos <= end && pos >= start) {
-		for (k = nr - 1; k > 0; k--)
-			if (!(pos & (sz[k] - 1)) && end - pos >= sz[k] - 1)
-				break;
-		count[k]++;
-		pos += sz[k];
+	if (lo >= hi)
+		return;
+	a = (lo + sz[k] - 1) / sz[k] * sz[k];
+	b = hi / sz[k] * sz[k];
+	if (!k || a >= b) {
+		if (k)
+			count_pages(lo, hi, sz, k - 1, count);
+		else
+			count[0] += (hi - lo) / sz[0];
+		return;
 	}
+	count[k] += (b - a) / sz[k];
+	count_pages(lo, a, sz, k - 1, count);
+	count_pages(b, hi, sz, k - 1, count);
 }
 
 static void print_counts(const char *what, const unsigned long long *sz,
@@ -945,12 +959,14 @@ static int reserved_spans(const struct group *g, struct range **out)
 	return m;
 }
 
-/* A usable extent: print it and count its pages */
-static void print_usable(unsigned long long start, unsigned long long end,
-			 const unsigned long long *sz, int nr, unsigned long long *count)
+/* A usable extent [@lo, @hi): print it and count its pages */
+static void print_usable(unsigned __int128 lo, unsigned __int128 hi,
+			 const unsigned long long *sz, int nr,
+			 unsigned long long *count)
 {
-	printf("usable 0x%016llx-0x%016llx\n", start, end);
-	count_pages(start, end, sz, nr, count);
+	printf("usable 0x%016llx-0x%016llx\n", (unsigned long long)lo,
+	       (unsigned long long)(hi - 1));
+	count_pages(lo, hi, sz, nr - 1, count);
 }
 
 /*
@@ -959,17 +975,17 @@ static void print_usable(unsigned long long start, unsigned long long end,
  */
 static int split_blocks(const struct range *g, const struct region *r, unsigned long long z)
 {
-	unsigned long long lo = (g->start + z - 1) & ~(z - 1);
-	unsigned long long hi = (g->end + 1) & ~(z - 1);	/* exclusive */
-	unsigned long long first = r->start & ~(z - 1), last = r->end & ~(z - 1);
+	unsigned __int128 lo = ((unsigned __int128)g->start + z - 1) / z * z;
+	unsigned __int128 hi = ((unsigned __int128)g->end + 1) / z * z;	/* exclusive */
+	unsigned __int128 first = r->start / z * z, last = r->end / z * z;
 	int n = 0;
 
-	if (g->end == ~0ULL || hi <= lo)
+	if (hi <= lo)
 		return 0;
-	if ((r->start & (z - 1)) && first >= lo && first < hi)
+	if ((r->start % z) && first >= lo && first < hi)
 		n++;
-	if (((r->end + 1) & (z - 1)) && last >= lo && last < hi &&
-	    (last != first || !(r->start & (z - 1))))
+	if ((((unsigned __int128)r->end + 1) % z) && last >= lo && last < hi &&
+	    (last != first || !(r->start % z)))
 		n++;
 	return n;
 }
@@ -995,25 +1011,24 @@ static int cmd_holes(int group, struct range *rg, int nr)
 	printf(" (%s)\n", how);
 	nsp = reserved_spans(&g, &sp);
 	for (i = 0; i < nr; i++) {
-		/* Whole 4 KiB pages of the range, less the spans, in order */
-		unsigned long long pos = (rg[i].start + SZ_4K - 1) & ~(SZ_4K - 1);
-		unsigned long long end = ((rg[i].end + 1) & ~(SZ_4K - 1)) - 1;
-		bool done = end < pos || end == ~0ULL;
+		/* Whole 4 KiB pages of the range, [pos, end), less the spans */
+		unsigned __int128 pos = ((unsigned __int128)rg[i].start + SZ_4K - 1) /
+					 SZ_4K * SZ_4K;
+		unsigned __int128 end = ((unsigned __int128)rg[i].end + 1) / SZ_4K * SZ_4K;
 
-		if (done)
+		if (pos >= end)
 			continue;
-		count_pages(pos, end, sz, nsz, without);
-		for (k = 0; k < nsp && !done; k++) {
-			if (sp[k].end < pos)
+		count_pages(pos, end, sz, nsz - 1, without);
+		for (k = 0; k < nsp && pos < end; k++) {
+			if ((unsigned __int128)sp[k].end + 1 <= pos)
 				continue;
-			if (sp[k].start > end)
+			if (sp[k].start >= end)
 				break;
 			if (sp[k].start > pos)
-				print_usable(pos, sp[k].start - 1, sz, nsz, with);
-			done = sp[k].end >= end;
-			pos = sp[k].end + 1;
+				print_usable(pos, sp[k].start, sz, nsz, with);
+			pos = (unsigned __int128)sp[k].end + 1;
 		}
-		if (!done)
+		if (pos < end)
 			print_usable(pos, end, sz, nsz, with);
 	}
 	free(sp);

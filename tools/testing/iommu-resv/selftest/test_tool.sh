@@ -71,7 +71,7 @@ lines() {
 }
 
 S=(--sysfs "$s")
-echo "1..74"
+echo "1..76"
 expect "help" 0 "^usage: iommu-resv" --help
 expect "list: groups in order" 0 "^group 3$" "${S[@]}" list
 lines "list: two groups" 2 "^group " "${S[@]}" list
@@ -410,7 +410,11 @@ expect "holes: mappings around the MSI window" 0 "^mappings: 1G 1, 2M 511, 4K 25
 	"${S[@]}" holes --device smmu --ranges 0-0x7fffffff
 expect "holes: a range the window does not split" 0 "^mappings: 1G 1, 2M 0, 4K 0, 1 in all$" \
 	"${S[@]}" holes --device smmu --ranges 0x40000000-0x7fffffff
+expect "holes: the whole 64-bit space, at once" 0 "^mappings: 1G 17179869183, 2M 511, 4K 256, 17179869950 in all$" \
+	"${S[@]}" holes --device smmu --ranges 0-0xffffffffffffffff
+expect "holes: a range without a whole page" 0 "^mappings: 1G 0, 2M 0, 4K 0, 0 in all$" \
+	"${S[@]}" holes --device smmu --ranges 0xfffffffffffff001-0xfffffffffffff800
 expect "holes: needs a layout" 2 "holes needs one of --ranges, --qmp or --mtree" "${S[@]}" holes --group 3
 expect "holes: no --json" 2 "holes does not take --json" "${S[@]}" holes --group 3 --ranges 0-1 --json
-[ "$n" = 74 ] || not_ok "plan" "ran $n tests, planned 74"
+[ "$n" = 76 ] || not_ok "plan" "ran $n tests, planned 76"
 exit $((failed > 0))
