@@ -10,7 +10,7 @@ out=${1:-out}
 pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-s390x-linux-gnu
       libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
       cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
-      dwarves clang-format)
+      dwarves clang-format device-tree-compiler)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
@@ -25,6 +25,7 @@ declare -A need_file=(
 	[sparse]=/usr/bin/sparse
 	[python3]=/usr/bin/python3
 	[clang-format]=/usr/bin/clang-format
+	[device-tree-compiler]=/usr/bin/dtc
 )
 
 missing=()

@@ -32,7 +32,7 @@ logdir=$OUT/logs
 # The kselftests of the series, in run order, and the guest programs for 'make run'.
 # iommu_resv_unbound first: it needs devices that nothing has bound yet;
 # iommu_resv_stress last, in its short form (20 s of races, 20 s of fuzz).
-KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_dma iommu_resv_hotplug iommu_resv_compat iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
+KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_platform iommu_resv_dma iommu_resv_hotplug iommu_resv_compat iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
 # Guest tests of the harness (shell scripts in guest/, judged as TAP like the
 # kselftests), per arch, run before iommu_resv_stress in counted boots.
 # iommu_resv_qemu: Debian's QEMU in the guest as the real consumer.

@@ -26,7 +26,11 @@ ARCHES = {
                    cmdline='intel_iommu=on iommu.strict=1',
                    outdev=lambda path: ['-serial', 'file:' + path]),
     'arm64': dict(qemu='qemu-system-aarch64', console='ttyAMA0',
-                  out='/dev/hvc0', cmdline='iommu.strict=1',
+                  out='/dev/hvc0',
+                  # The DT boot's platform devices have no reset handler.
+                  cmdline='iommu.strict=1 vfio_platform.reset_required=0',
+                  # Appended to QEMU's device tree on the DT boot.
+                  dt_extra='arm64-dt-platform.dtsi',
                   # virtio-mmio: not on PCI, so not behind the SMMU and not in a group.
                   outdev=lambda path: ['-device', 'virtio-serial-device',
                                        '-chardev', 'file,id=tout,path=' + path,
@@ -105,6 +109,11 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
     cmd += fw['args']
     cmd += ['-kernel', kernel, '-initrd', initrd, '-append', ' '.join(append.split())]
     cmd += extra
+    if topology and firmware == 'dt' and a.get('dt_extra'):
+        cmd += ['-dtb', extended_dtb(cmd, os.path.join(HERE, 'topology', a['dt_extra']),
+                                     logbase)]
+        # iommu_resv_platform: the devices it adds must be found.
+        cmd[cmd.index('-append') + 1] += ' RESV_DT_PLATFORM=1'
     with open(logbase + '.cmd', 'w') as f:
         f.write(shlex.join(cmd) + '\n')
     start = time.monotonic()
@@ -132,6 +141,20 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
     return dict(ok=not timed_out and proc.returncode == 0, rc=proc.returncode,
                 timed_out=timed_out, out=out, console=console, qemu_out=qemu_out,
                 seconds=time.monotonic() - start, console_log=console_log)
+
+
+def extended_dtb(cmd, dtsi, logbase):
+    """The device tree QEMU generates for @cmd, with @dtsi appended (dtc)."""
+    dtb, dts = logbase + '.qemu.dtb', logbase + '.dts'
+    for c in (cmd + ['-machine', 'dumpdtb=' + dtb],
+              ['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-o', dts, dtb]):
+        subprocess.run(c, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    with open(dts, 'a') as out, open(dtsi) as extra:
+        out.write('\n' + extra.read())
+    subprocess.run(['dtc', '-q', '-I', 'dts', '-O', 'dtb', '-o', logbase + '.dtb', dts],
+                   check=True, stdin=subprocess.DEVNULL)
+    return logbase + '.dtb'
 
 
 def echo_new(path, shown):

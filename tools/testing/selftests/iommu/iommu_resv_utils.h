@@ -28,6 +28,7 @@
 
 #define RESV_GROUPS_DIR	"/sys/kernel/iommu_groups"
 #define RESV_PCI_DIR	"/sys/bus/pci/devices"
+#define RESV_PLATFORM_DIR	"/sys/bus/platform/devices"
 #define RESV_MAX	512
 /* The test-only injector of reserved regions (CONFIG_IOMMU_RESV_INJECT) */
 #define RESV_INJECT	"/sys/kernel/debug/iommu/resv_inject"
@@ -372,13 +373,22 @@ static inline int resv_find_pci(unsigned int vendor, unsigned int device,
 	return n;
 }
 
-/* The group a device is in now, or -errno (-ENOENT: no group). */
-static inline int resv_device_group(const char *bdf)
+/* The sysfs directory of a PCI device (by BDF) or else a platform device. */
+static inline void resv_dev_dir(const char *name, char *dir, size_t size)
 {
-	char path[PATH_MAX], link[PATH_MAX];
+	snprintf(dir, size, RESV_PCI_DIR "/%.64s", name);
+	if (access(dir, F_OK))
+		snprintf(dir, size, RESV_PLATFORM_DIR "/%.64s", name);
+}
+
+/* The group a PCI or platform device is in now, or -errno (-ENOENT: none). */
+static inline int resv_device_group(const char *name)
+{
+	char dir[128], path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), RESV_PCI_DIR "/%s/iommu_group", bdf);
+	resv_dev_dir(name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/iommu_group", dir);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
@@ -726,15 +736,16 @@ static inline int resv_edu_copy(struct resv_edu *e, uint64_t src, uint64_t dst)
 	return ret ?: resv_edu_dma(e, EDU_BUFFER, dst, EDU_DMA_BYTES, EDU_CMD_TO_RAM);
 }
 
-/* The VFIO cdev of a PCI device ("/dev/vfio/devices/vfioN"), or -errno. */
-static inline int resv_vfio_cdev_open(const char *bdf)
+/* The VFIO cdev of a PCI or platform device ("/dev/vfio/devices/vfioN"), or -errno. */
+static inline int resv_vfio_cdev_open(const char *name)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
+	char base[128], dir[PATH_MAX], path[PATH_MAX + 64];
 	struct dirent *e;
 	DIR *d;
 	int fd = -ENOENT;
 
-	snprintf(dir, sizeof(dir), RESV_PCI_DIR "/%s/vfio-dev", bdf);
+	resv_dev_dir(name, base, sizeof(base));
+	snprintf(dir, sizeof(dir), "%s/vfio-dev", base);
 	d = opendir(dir);
 	if (!d)
 		return -errno;
