@@ -4,7 +4,7 @@
 # Build one kernel: kbuild.sh OUT VARIANT ARCH [FLAVOUR]
 #   VARIANT: patched | base       (source tree OUT/VARIANT/src)
 #   ARCH:    x86_64 | arm64 | s390 (compile-test only)
-#   FLAVOUR: test (default) | debug | kcsan | compile-test
+#   FLAVOUR: test (default) | debug | kcsan | profile | compile-test
 # Output in OUT/VARIANT/build/ARCH[-FLAVOUR]. The layout is the same for
 # both variants, so with CCACHE_BASEDIR=OUT the base and patched builds share
 # ccache entries for every unchanged file.
@@ -33,6 +33,7 @@ case $flavour in
 test) ;;
 debug) frags+=("$here/configs/debug.config") ;;
 kcsan) frags+=("$here/configs/kcsan.config") ;;
+profile) frags+=("$here/configs/profile.config") ;;
 compile-test) frags=("$here/configs/compile-test-$arch.config") ;;
 *) die "unknown flavour '$flavour'" ;;
 esac

@@ -262,6 +262,25 @@ def group_dumps_compared():
 
 
 @case
+def dt_platform_devices_compared():
+    msi = '0x0000000008000000 0x00000000080fffff msi\n'
+    bogus = '0x0000000000001000 0x0020000000000fff reserved\n'
+    mine = {'iommu-resv-direct': msi, 'iommu-resv-reserved': msi}
+    base_bug = {'iommu-resv-direct': msi, 'iommu-resv-reserved': bogus + msi}
+
+    def verdicts(a, b):
+        return sorted((v, n) for v, n, _ in vmrun.compare_dumps(a, b))
+    return (
+        # the base kernel misreads the second device's entries: expected
+        verdicts(mine, base_bug) == [('pass', 'iommu-resv-direct'),
+                                     ('pass', 'iommu-resv-reserved')] and
+        # ... and reading the same there means the fix is no longer shown
+        ('fail', 'iommu-resv-reserved') in verdicts(mine, mine) and
+        # not grouped on the base kernel (not bound there): a failure
+        ('fail', 'iommu-resv-direct') in verdicts(mine, {'iommu-resv-reserved': bogus}))
+
+
+@case
 def group_types_compared():
     out = ('@@GROUP 0000:00:04.0 \n@@TYPE DMA-FQ\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@DONE\n')
