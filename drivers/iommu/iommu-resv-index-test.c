@@ -213,7 +213,7 @@ static void index_fails_closed(struct kunit *test)
 	fake_fail_at = -1;
 }
 
-static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_region *region)
+static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_span *span)
 {
 	return NULL;
 }
@@ -404,12 +404,45 @@ static void index_adds_one_device(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 6);
 	iommu_resv_index_destroy(&idx);
 
-	/* Fails closed, as a group does */
+	/* Fails closed, as a group does (a provider says its regions changed) */
 	fake_fail_at = 1;
+	iommu_resv_regions_changed(t->group);
 	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, count(&idx), 0);
 	fake_fail_at = -1;
+	iommu_resv_regions_changed(t->group);
 	remove_member(dev2);
+}
+
+/*
+ * The group hands out the same gathering until its generation moves: a
+ * provider's change it is not told about stays unseen, one it is told about
+ * is gathered at the next call.
+ */
+static void gathering_kept_until_a_change(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct iommu_resv_snapshot *a, *b, *c;
+
+	a = iommu_group_resv_snapshot_get(t->group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	fake_with_pci = true;
+	b = iommu_group_resv_snapshot_get(t->group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_EXPECT_PTR_EQ(test, a, b);
+	KUNIT_EXPECT_EQ(test, a->gen, iommu_group_resv_generation(t->group));
+
+	iommu_resv_regions_changed(t->group);
+	c = iommu_group_resv_snapshot_get(t->group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
+	KUNIT_EXPECT_PTR_NE(test, a, c);
+	KUNIT_EXPECT_EQ(test, c->gen, iommu_group_resv_generation(t->group));
+	KUNIT_EXPECT_EQ(test, c->nr, a->nr + 2);	/* the two PCI windows */
+	/* The old one stays valid for whoever holds it */
+	KUNIT_EXPECT_EQ(test, a->nr_spans, 4);
+	iommu_resv_snapshot_put(a);
+	iommu_resv_snapshot_put(b);
+	iommu_resv_snapshot_put(c);
 }
 
 /* The generation moves with every change to a group's members or regions. */
@@ -446,6 +479,7 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_removes_by_tag_and_moves),
 	KUNIT_CASE(index_fails_closed),
 	KUNIT_CASE(index_and_merged_list_agree),
+	KUNIT_CASE(gathering_kept_until_a_change),
 	KUNIT_CASE(index_leaves_out_pci_windows_when_asked),
 	KUNIT_CASE(index_holds_regions_above_4g),
 	KUNIT_CASE(index_adds_one_device),

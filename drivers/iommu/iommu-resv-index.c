@@ -95,25 +95,59 @@ static bool left_out(const struct iommu_resv_index *idx, const struct iommu_resv
 	return (idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS) && iommu_resv_kind_is_pci(r->kind);
 }
 
-/* Index a snapshot's regions under @tag (and list them merged); frees @snap */
-static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot *snap,
-			int group_id, const void *tag, struct list_head *merged)
+/*
+ * The merged list of the entries the index keeps, when it leaves some out:
+ * the snapshot's own merged view covers all of them.
+ */
+static int merge_kept(const struct iommu_resv_index *idx,
+		      const struct iommu_resv_snapshot *snap, struct list_head *merged)
 {
-	struct iommu_resv_snapshot kept = *snap;
+	struct iommu_resv_snapshot *kept;
+	unsigned int i;
+	LIST_HEAD(copies);
+	int ret;
+
+	kept = iommu_resv_snapshot_alloc(snap->gen);
+	if (!kept)
+		return -ENOMEM;
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_region *r = snap->entries[i].region;
+		struct iommu_resv_region *copy;
+
+		if (left_out(idx, r))
+			continue;
+		copy = iommu_alloc_resv_region(r->start, r->length, r->prot, r->type,
+					       GFP_KERNEL);
+		if (!copy) {
+			iommu_put_resv_regions(NULL, &copies);
+			iommu_resv_snapshot_put(kept);
+			return -ENOMEM;
+		}
+		list_add_tail(&copy->list, &copies);
+	}
+	ret = iommu_resv_snapshot_add(kept, NULL, "", &copies) ?:
+	      iommu_resv_snapshot_seal(kept) ?: iommu_resv_snapshot_merge(kept, merged);
+	iommu_resv_snapshot_put(kept);
+	return ret;
+}
+
+/*
+ * Index the regions of a snapshot (all of them, or @dev's only) under @tag,
+ * and list them merged if @merged.
+ */
+static int add_snapshot(struct iommu_resv_index *idx, const struct iommu_resv_snapshot *snap,
+			const struct device *dev, int group_id, const void *tag,
+			struct list_head *merged)
+{
 	unsigned int i;
 	int ret = 0;
 
-	kept.nr = 0;
 	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_entry *e = &snap->entries[i];
 		struct iommu_resv_index_node *n;
-		struct iommu_resv_entry *e;
 
-		if (left_out(idx, snap->entries[i].region))
-			continue;
-		/* The kept entries first, for the merge; @snap still frees them all */
-		swap(snap->entries[i], snap->entries[kept.nr]);
-		e = &snap->entries[kept.nr++];
-		if (e->region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if ((dev && e->dev != dev) || left_out(idx, e->region) ||
+		    e->region->type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
 		n = new_node(e, tag, group_id);
 		if (!n) {
@@ -123,24 +157,24 @@ static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot
 		resv_itree_insert(n, &idx->tree);
 	}
 	if (!ret && merged)
-		ret = iommu_resv_snapshot_merge(&kept, merged);
+		ret = idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS ?
+		      merge_kept(idx, snap, merged) : iommu_resv_snapshot_merge(snap, merged);
 	if (ret)
 		remove_nodes(idx, tag);
-	iommu_resv_snapshot_free(snap);
 	return ret;
 }
 
 static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
 		     const void *tag, struct list_head *merged)
 {
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap = iommu_group_resv_snapshot_get(group);
 	int ret;
 
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_group_resv_snapshot(group, &snap);
-	if (ret)
-		return ret;
-	return add_snapshot(idx, &snap, iommu_group_id(group), tag, merged);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	ret = add_snapshot(idx, snap, NULL, iommu_group_id(group), tag, merged);
+	iommu_resv_snapshot_put(snap);
+	return ret;
 }
 
 /**
@@ -208,7 +242,7 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
 int iommu_resv_index_add_device(struct iommu_resv_index *idx, struct device *dev,
 				const void *tag)
 {
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap;
 	struct iommu_group *group;
 	int ret, group_id;
 
@@ -218,11 +252,12 @@ int iommu_resv_index_add_device(struct iommu_resv_index *idx, struct device *dev
 	group_id = iommu_group_id(group);
 	iommu_group_put(group);
 
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_device_resv_snapshot(dev, &snap);
-	if (ret)
-		return ret;
-	return add_snapshot(idx, &snap, group_id, tag, NULL);
+	snap = iommu_device_resv_snapshot_get(dev);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	ret = add_snapshot(idx, snap, dev, group_id, tag, NULL);
+	iommu_resv_snapshot_put(snap);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_add_device);
 

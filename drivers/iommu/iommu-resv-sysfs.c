@@ -8,12 +8,12 @@
  *
  * Both can be longer than a page, so they are binary attributes, the sysfs
  * interface for such files (as cpumap and cpulist in drivers/base/). sysfs
- * keeps no state per open file for them: each read() gathers the group,
- * copies its part of the text and frees everything before it returns. An
- * open descriptor therefore pins nothing, and group->mutex is held only
- * while a read() gathers, never across reads. Gatherings for these files
- * are serialized, so however many readers there are, a task that needs
- * group->mutex (attach, hotplug) waits for at most one gathering.
+ * keeps no state per open file for them: each read() takes the group's
+ * gathering (iommu_group_resv_snapshot_get(): the kept one while nothing it
+ * depends on has changed, else a new one), copies its part of the text and
+ * drops it before it returns. An open descriptor therefore pins nothing;
+ * group->mutex is held only while a read() gathers, never across reads, and
+ * readers, however many, make a group gather at most once per change.
  *
  * A read() returns whole lines only, unless the caller's buffer is shorter
  * than the line (then it continues the line on the next read()), so a
@@ -21,12 +21,9 @@
  * line of another. If the regions cannot all be gathered, read() fails with
  * the error (e.g. ENOMEM) instead of returning a partial list.
  */
-#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
-#include <linux/sort.h>
 #include <linux/string.h>
-#include <kunit/visibility.h>
 
 #include "iommu-resv.h"
 
@@ -77,112 +74,6 @@ static const char * const iommu_resv_owner_names[] = {
 	[IOMMU_RESV_OWNER_FIRMWARE]	= "firmware",
 };
 
-static int cmp_str(const char *a, const char *b)
-{
-	return strcmp(a ?: "", b ?: "");
-}
-
-/* Same member, type, kind and owner: the key within which ranges merge. */
-static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_entry *b)
-{
-	int ret;
-
-	ret = cmp_str(a->dev_name, b->dev_name);
-	if (ret)
-		return ret;
-	if (a->region->type != b->region->type)
-		return (int)a->region->type - (int)b->region->type;
-	if (a->region->kind != b->region->kind)
-		return (int)a->region->kind - (int)b->region->kind;
-	if (a->region->owner_type != b->region->owner_type)
-		return (int)a->region->owner_type - (int)b->region->owner_type;
-	return cmp_str(a->region->owner, b->region->owner);
-}
-
-static int cmp_key_start(const void *pa, const void *pb)
-{
-	const struct iommu_resv_entry *a = pa, *b = pb;
-	int ret = cmp_key(a, b);
-
-	if (ret)
-		return ret;
-	if (a->region->start != b->region->start)
-		return a->region->start < b->region->start ? -1 : 1;
-	return 0;
-}
-
-/* Output order: by range, then type, kind, member and owner. */
-static int cmp_line(const void *pa, const void *pb)
-{
-	const struct iommu_resv_line *a = pa, *b = pb;
-	int ret;
-
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->end != b->end)
-		return a->end < b->end ? -1 : 1;
-	if (a->entry->region->type != b->entry->region->type)
-		return (int)a->entry->region->type - (int)b->entry->region->type;
-	if (a->entry->region->kind != b->entry->region->kind)
-		return (int)a->entry->region->kind - (int)b->entry->region->kind;
-	ret = cmp_str(a->entry->dev_name, b->entry->dev_name);
-	if (ret)
-		return ret;
-	if (a->entry->region->owner_type != b->entry->region->owner_type)
-		return (int)a->entry->region->owner_type -
-		       (int)b->entry->region->owner_type;
-	return cmp_str(a->entry->region->owner, b->entry->region->owner);
-}
-
-/**
- * iommu_resv_detail_lines - the lines of the detailed view of a snapshot
- * @snap: the snapshot; its entries are reordered and must outlive the lines
- * @nr_lines: set to the number of lines
- *
- * Ranges of one member, type, kind and owner that overlap or touch become
- * one line; nothing else merges. Lines are ordered by start, end, type,
- * kind, member name and owner.
- *
- * Return: the lines (kvfree() them), NULL for an empty snapshot, or an
- * ERR_PTR().
- */
-VISIBLE_IF_KUNIT struct iommu_resv_line *
-iommu_resv_detail_lines(struct iommu_resv_snapshot *snap, unsigned int *nr_lines)
-{
-	struct iommu_resv_line *lines, *cur = NULL;
-	unsigned int i, n = 0;
-
-	*nr_lines = 0;
-	if (!snap->nr)
-		return NULL;
-	lines = kvmalloc_array(snap->nr, sizeof(*lines), GFP_KERNEL);
-	if (!lines)
-		return ERR_PTR(-ENOMEM);
-
-	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_key_start, NULL);
-	for (i = 0; i < snap->nr; i++) {
-		const struct iommu_resv_entry *e = &snap->entries[i];
-		phys_addr_t end = iommu_resv_end(e->region);
-
-		if (cur && !cmp_key(cur->entry, e) &&
-		    (e->region->start <= cur->end || e->region->start - 1 == cur->end)) {
-			cur->end = max(cur->end, end);
-			continue;
-		}
-		cur = &lines[n++];
-		*cur = (struct iommu_resv_line) {
-			.start = e->region->start, .end = end, .entry = e,
-		};
-	}
-	sort(lines, n, sizeof(*lines), cmp_line, NULL);
-	*nr_lines = n;
-	return lines;
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_resv_detail_lines);
-
-/* One gathering for these files at a time, system-wide. */
-static DEFINE_MUTEX(iommu_resv_read_lock);
-
 /**
  * struct iommu_resv_out - the part of a file one read() returns
  * @buf: sysfs's buffer
@@ -209,9 +100,9 @@ struct iommu_resv_out {
 static __printf(2, 3)
 bool iommu_resv_out_line(struct iommu_resv_out *out, const char *fmt, ...)
 {
+	char short_line[128], *line = short_line;
 	size_t len, from, n;
 	va_list args;
-	char *line;
 
 	va_start(args, fmt);
 	len = vsnprintf(NULL, 0, fmt, args);
@@ -225,93 +116,73 @@ bool iommu_resv_out_line(struct iommu_resv_out *out, const char *fmt, ...)
 	/* Whole lines after the first one; a part only to make progress. */
 	if (out->done && n < len - from)
 		return false;
-	line = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
-	if (!line) {
-		out->err = -ENOMEM;
-		return false;
+	/* Long owner paths only: most lines fit on the stack. */
+	if (len >= sizeof(short_line)) {
+		line = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
+		if (!line) {
+			out->err = -ENOMEM;
+			return false;
+		}
 	}
 	va_start(args, fmt);
 	vsnprintf(line, len + 1, fmt, args);
 	va_end(args);
 	memcpy(out->buf + out->done, line + from, n);
-	kfree(line);
+	if (line != short_line)
+		kfree(line);
 	out->done += n;
 	out->pos += len;
 	return out->done < out->count;
 }
 
-static int iommu_resv_legacy_print(struct iommu_group *group,
-				   struct iommu_resv_out *out)
+static void iommu_resv_legacy_print(const struct iommu_resv_snapshot *snap,
+				    struct iommu_resv_out *out)
 {
-	struct iommu_resv_region *region;
-	LIST_HEAD(merged);
-	int ret;
+	unsigned int i;
 
-	ret = iommu_get_group_resv_regions(group, &merged);
-	if (ret)
-		return ret;
-	list_for_each_entry(region, &merged, list) {
+	for (i = 0; i < snap->nr_spans; i++) {
+		const struct iommu_resv_span *span = &snap->spans[i];
+
 		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s\n",
-					 (long long)region->start,
-					 (long long)iommu_resv_end(region),
-					 iommu_resv_legacy_names[region->type]))
+					 (long long)span->start, (long long)span->end,
+					 iommu_resv_legacy_names[span->type]))
 			break;
 	}
-	iommu_put_resv_regions(NULL, &merged);
-	return 0;
 }
 
-static int iommu_resv_detail_print(struct iommu_group *group,
-				   struct iommu_resv_out *out)
+static void iommu_resv_detail_print(const struct iommu_resv_snapshot *snap,
+				    struct iommu_resv_out *out)
 {
-	struct iommu_resv_snapshot snap;
-	struct iommu_resv_line *lines;
-	unsigned int i, nr;
-	int ret;
+	unsigned int i;
 
-	iommu_resv_snapshot_init(&snap);
-	ret = iommu_group_resv_snapshot(group, &snap);
-	if (ret)
-		return ret;
-	lines = iommu_resv_detail_lines(&snap, &nr);
-	if (IS_ERR(lines)) {
-		iommu_resv_snapshot_free(&snap);
-		return PTR_ERR(lines);
-	}
-	for (i = 0; i < nr; i++) {
-		const struct iommu_resv_region *r = lines[i].entry->region;
+	for (i = 0; i < snap->nr_lines; i++) {
+		const struct iommu_resv_line *line = &snap->lines[i];
+		const struct iommu_resv_region *r = line->entry->region;
 
 		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s %s %s %s\n",
-					 (long long)lines[i].start,
-					 (long long)lines[i].end,
-					 iommu_resv_type_name(r),
-					 lines[i].entry->dev_name,
+					 (long long)line->start, (long long)line->end,
+					 iommu_resv_type_name(r), line->entry->dev_name,
 					 iommu_resv_owner_names[r->owner_type],
 					 r->owner ?: "-"))
 			break;
 	}
-	kvfree(lines);
-	iommu_resv_snapshot_free(&snap);
-	return 0;
 }
 
 static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
 			       size_t count,
-			       int (*print)(struct iommu_group *group,
-					    struct iommu_resv_out *out))
+			       void (*print)(const struct iommu_resv_snapshot *snap,
+					     struct iommu_resv_out *out))
 {
 	struct iommu_resv_out out = { .buf = buf, .off = off, .count = count };
-	ssize_t ret;
+	struct iommu_resv_snapshot *snap;
 
 	if (!count)
 		return 0;
-	ret = mutex_lock_killable(&iommu_resv_read_lock);
-	if (ret)
-		return ret;
-	ret = print(iommu_group_from_kobj(kobj), &out);
-	mutex_unlock(&iommu_resv_read_lock);
-	if (ret)
-		return ret;
+	snap = iommu_group_resv_snapshot_get(iommu_group_from_kobj(kobj));
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	print(snap, &out);
+	iommu_resv_snapshot_put(snap);
 	/* Whole lines copied before a failure stand: the next read() goes on. */
 	return out.done ?: out.err;
 }

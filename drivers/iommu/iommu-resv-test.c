@@ -45,6 +45,14 @@ struct spec {
 	const char *owner;
 };
 
+static struct iommu_resv_snapshot *new_snapshot(struct kunit *test)
+{
+	struct iommu_resv_snapshot *snap = iommu_resv_snapshot_alloc(0);
+
+	KUNIT_ASSERT_NOT_NULL(test, snap);
+	return snap;
+}
+
 static void add_specs(struct kunit *test, struct iommu_resv_snapshot *snap,
 		      const struct spec *s, unsigned int n)
 {
@@ -88,14 +96,14 @@ static unsigned int list_to_ranges(struct list_head *head, struct test_range *ou
 static void expect_merged(struct kunit *test, const struct spec *in, unsigned int nin,
 			  const struct test_range *want, unsigned int nwant)
 {
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
 	struct test_range got[16];
 	unsigned int i, n;
 	LIST_HEAD(head);
 
-	iommu_resv_snapshot_init(&snap);
-	add_specs(test, &snap, in, nin);
-	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &head));
+	add_specs(test, snap, in, nin);
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(snap, &head));
 	n = list_to_ranges(&head, got, ARRAY_SIZE(got));
 	KUNIT_ASSERT_EQ(test, n, nwant);
 	for (i = 0; i < n; i++) {
@@ -104,7 +112,7 @@ static void expect_merged(struct kunit *test, const struct spec *in, unsigned in
 		KUNIT_EXPECT_EQ_MSG(test, got[i].type, want[i].type, "line %u", i);
 	}
 	iommu_put_resv_regions(NULL, &head);
-	iommu_resv_snapshot_free(&snap);
+	iommu_resv_snapshot_put(snap);
 	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
 }
 
@@ -217,12 +225,11 @@ static void merge_matches_reference(struct kunit *test)
 	prandom_seed_state(&rnd, 0x5eed1234);
 	for (trial = 0; trial < 200; trial++) {
 		unsigned int i, n = 1 + prandom_u32_state(&rnd) % 40;
+		struct iommu_resv_snapshot *snap = new_snapshot(test);
 		struct iommu_resv_region *a, *b;
-		struct iommu_resv_snapshot snap;
 		LIST_HEAD(want);
 		LIST_HEAD(got);
 
-		iommu_resv_snapshot_init(&snap);
 		for (i = 0; i < n; i++) {
 			/* Small coordinates so that overlaps and adjacency are common. */
 			u64 start = (prandom_u32_state(&rnd) % 64) * 0x1000;
@@ -234,9 +241,10 @@ static void merge_matches_reference(struct kunit *test)
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			KUNIT_ASSERT_EQ(test, 0, reference_insert(r, &want));
 			list_add_tail(&r->list, &one);
-			KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, "d", &one));
+			KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, "d", &one));
 		}
-		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &got));
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(snap, &got));
 		KUNIT_ASSERT_EQ(test, list_count_nodes(&got), list_count_nodes(&want));
 		b = list_first_entry(&want, struct iommu_resv_region, list);
 		list_for_each_entry(a, &got, list) {
@@ -247,7 +255,7 @@ static void merge_matches_reference(struct kunit *test)
 		}
 		iommu_put_resv_regions(NULL, &got);
 		iommu_put_resv_regions(NULL, &want);
-		iommu_resv_snapshot_free(&snap);
+		iommu_resv_snapshot_put(snap);
 	}
 	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
 }
@@ -273,14 +281,14 @@ static void detail_lines(struct kunit *test)
 		{ 0xfee00000, 0xfeefffff, "0000:00:1f.0", "/sys/dmar0" },
 		{ 0xfee00000, 0xfeefffff, "0000:00:1f.2", "/sys/dmar0" },
 	};
-	struct iommu_resv_snapshot snap;
-	struct iommu_resv_line *lines;
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
+	const struct iommu_resv_line *lines;
 	unsigned int i, n;
 
-	iommu_resv_snapshot_init(&snap);
-	add_specs(test, &snap, in, ARRAY_SIZE(in));
-	lines = iommu_resv_detail_lines(&snap, &n);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, lines);
+	add_specs(test, snap, in, ARRAY_SIZE(in));
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	lines = snap->lines;
+	n = snap->nr_lines;
 	KUNIT_ASSERT_EQ(test, n, ARRAY_SIZE(want));
 	for (i = 0; i < n; i++) {
 		const struct iommu_resv_region *r = lines[i].entry->region;
@@ -296,8 +304,7 @@ static void detail_lines(struct kunit *test)
 			KUNIT_EXPECT_NULL(test, r->owner);
 		}
 	}
-	kvfree(lines);
-	iommu_resv_snapshot_free(&snap);
+	iommu_resv_snapshot_put(snap);
 	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
 }
 
@@ -311,21 +318,21 @@ static void *failing_alloc_array(void *old, size_t n, size_t size)
 	return kvrealloc(old, array_size(n, size), GFP_KERNEL);
 }
 
-static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_region *r)
+static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_span *span)
 {
 	if (++alloc_calls == alloc_fail_at)
 		return NULL;
-	return iommu_alloc_resv_region(r->start, r->length, r->prot, r->type, GFP_KERNEL);
+	return iommu_alloc_resv_region(span->start, span->end - span->start + 1, span->prot,
+				       span->type, GFP_KERNEL);
 }
 
-/* Build a snapshot of 12 regions over 3 devices and merge it; 0 or -errno. */
+/* Build a snapshot of 12 regions over 3 devices, seal and merge it; 0 or -errno. */
 static int snapshot_and_merge(struct kunit *test, struct list_head *head)
 {
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
 	unsigned int d, i;
 	int ret = 0;
 
-	iommu_resv_snapshot_init(&snap);
 	for (d = 0; d < 3 && !ret; d++) {
 		LIST_HEAD(list);
 
@@ -337,12 +344,12 @@ static int snapshot_and_merge(struct kunit *test, struct list_head *head)
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			list_add_tail(&r->list, &list);
 		}
-		ret = iommu_resv_snapshot_add(&snap, NULL, "d", &list);
+		ret = iommu_resv_snapshot_add(snap, NULL, "d", &list);
 		KUNIT_EXPECT_TRUE(test, list_empty(&list));
 	}
 	if (!ret)
-		ret = iommu_resv_snapshot_merge(&snap, head);
-	iommu_resv_snapshot_free(&snap);
+		ret = iommu_resv_snapshot_seal(snap) ?: iommu_resv_snapshot_merge(snap, head);
+	iommu_resv_snapshot_put(snap);
 	return ret;
 }
 
@@ -435,12 +442,11 @@ static void provider_failure_is_not_hidden(struct kunit *test)
 /* Merge n regions of n/8 devices; returns the time in ns. */
 static u64 time_merge(struct kunit *test, unsigned int n, struct rnd_state *rnd)
 {
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
 	unsigned int i;
 	LIST_HEAD(head);
 	u64 t0, t;
 
-	iommu_resv_snapshot_init(&snap);
 	for (i = 0; i < n; i += 8) {
 		LIST_HEAD(list);
 		unsigned int k;
@@ -453,14 +459,15 @@ static u64 time_merge(struct kunit *test, unsigned int n, struct rnd_state *rnd)
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			list_add_tail(&r->list, &list);
 		}
-		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, "d", &list));
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, "d", &list));
 	}
 	t0 = ktime_get_ns();
-	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(&snap, &head));
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(snap, &head));
 	t = ktime_get_ns() - t0;
 	KUNIT_EXPECT_LE(test, list_count_nodes(&head), n);
 	iommu_put_resv_regions(NULL, &head);
-	iommu_resv_snapshot_free(&snap);
+	iommu_resv_snapshot_put(snap);
 	return t;
 }
 
@@ -495,7 +502,7 @@ static int iommu_resv_test_init(struct kunit *test)
 static void snapshot_keeps_member_names(struct kunit *test)
 {
 	static const char want[] = "0000:00:01.0";
-	struct iommu_resv_snapshot snap;
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
 	struct iommu_resv_region *r;
 	LIST_HEAD(list);
 	char *name;
@@ -506,14 +513,14 @@ static void snapshot_keeps_member_names(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	list_add_tail(&r->list, &list);
 
-	iommu_resv_snapshot_init(&snap);
-	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(&snap, NULL, name, &list));
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, name, &list));
 	memset(name, 'x', sizeof(want) - 1);
 	kfree(name);
-	KUNIT_ASSERT_EQ(test, snap.nr, 1);
-	KUNIT_EXPECT_STREQ(test, snap.entries[0].dev_name, want);
-	KUNIT_EXPECT_TRUE(test, snap.entries[0].holds_member);
-	iommu_resv_snapshot_free(&snap);
+	KUNIT_ASSERT_EQ(test, snap->nr, 1);
+	KUNIT_ASSERT_EQ(test, snap->nr_members, 1);
+	KUNIT_EXPECT_STREQ(test, snap->entries[0].dev_name, want);
+	KUNIT_EXPECT_PTR_EQ(test, snap->entries[0].dev_name, snap->members[0].name);
+	iommu_resv_snapshot_put(snap);
 }
 
 static struct kunit_case iommu_resv_test_cases[] = {

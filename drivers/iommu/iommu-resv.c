@@ -4,7 +4,8 @@
  *
  * The regions of every member device are gathered into a snapshot, one entry
  * per region per member with its owner; the views of a group are computed
- * from a snapshot by sorting, in O(n log n) for n regions.
+ * from a snapshot by sorting, in O(n log n) for n regions, once per
+ * gathering (iommu_resv_snapshot_seal()).
  *
  * Merged view (the "reserved_regions" file, iommu_get_group_resv_regions()):
  *  - regions of the same type that overlap or are adjacent are coalesced into
@@ -15,6 +16,10 @@
  *  - the result is ordered by start address, then type.
  * This is the list the insertion sort used since v4.11 produced, so the file
  * reads the same as before for the same regions.
+ *
+ * Detailed view (the "reserved_regions_detail" file): ranges of one member,
+ * type, kind and owner that overlap or touch become one line; nothing else
+ * merges. Lines are ordered by start, end, type, kind, member name and owner.
  */
 #include <linux/device.h>
 #include <linux/overflow.h>
@@ -27,38 +32,53 @@
 #include "iommu-resv.h"
 
 /**
- * iommu_resv_snapshot_init - start an empty snapshot
- * @snap: the snapshot
+ * iommu_resv_snapshot_alloc - start an empty snapshot
+ * @gen: the generation it is gathered at (iommu_group_resv_generation(),
+ *	 read before gathering)
+ *
+ * Return: the snapshot, with one reference, or NULL.
  */
-void iommu_resv_snapshot_init(struct iommu_resv_snapshot *snap)
+struct iommu_resv_snapshot *iommu_resv_snapshot_alloc(unsigned long gen)
 {
-	snap->entries = NULL;
-	snap->nr = 0;
-	snap->size = 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_init);
+	struct iommu_resv_snapshot *snap = kzalloc(sizeof(*snap), GFP_KERNEL);
 
-/**
- * iommu_resv_snapshot_free - free a snapshot and every region in it
- * @snap: the snapshot; it is left empty
- */
-void iommu_resv_snapshot_free(struct iommu_resv_snapshot *snap)
+	if (!snap)
+		return NULL;
+	kref_init(&snap->ref);
+	snap->gen = gen;
+	return snap;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_alloc);
+
+static void iommu_resv_snapshot_release(struct kref *ref)
 {
+	struct iommu_resv_snapshot *snap = container_of(ref, struct iommu_resv_snapshot, ref);
 	unsigned int i;
 
 	for (i = 0; i < snap->nr; i++)
 		iommu_resv_region_free(snap->entries[i].dev, snap->entries[i].region);
 	/* Only now: the regions' free callbacks are given their devices. */
-	for (i = 0; i < snap->nr; i++) {
-		if (!snap->entries[i].holds_member)
-			continue;
-		kfree_const(snap->entries[i].dev_name);
-		put_device(snap->entries[i].dev);
+	for (i = 0; i < snap->nr_members; i++) {
+		kfree_const(snap->members[i].name);
+		put_device(snap->members[i].dev);
 	}
+	kvfree(snap->members);
 	kvfree(snap->entries);
-	iommu_resv_snapshot_init(snap);
+	kvfree(snap->lines);
+	kvfree(snap->spans);
+	kfree(snap);
 }
-EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_free);
+
+/**
+ * iommu_resv_snapshot_put - drop a reference to a snapshot
+ * @snap: the snapshot, or NULL; freed with its regions with the last reference
+ */
+void iommu_resv_snapshot_put(struct iommu_resv_snapshot *snap)
+{
+	if (snap)
+		kref_put(&snap->ref, iommu_resv_snapshot_release);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_put);
 
 /*
  * The core's own allocations go through these two, so that a test can fail
@@ -72,18 +92,18 @@ VISIBLE_IF_KUNIT void *iommu_resv_alloc_array(void *old, size_t n, size_t size)
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_alloc_array);
 
 VISIBLE_IF_KUNIT struct iommu_resv_region *
-iommu_resv_alloc_span(const struct iommu_resv_region *region)
+iommu_resv_alloc_span(const struct iommu_resv_span *span)
 {
-	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_alloc_span, region);
-	return iommu_alloc_resv_region(region->start, region->length,
-				       region->prot, region->type, GFP_KERNEL);
+	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_alloc_span, span);
+	return iommu_alloc_resv_region(span->start, span->end - span->start + 1,
+				       span->prot, span->type, GFP_KERNEL);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_alloc_span);
 
 /**
- * iommu_resv_snapshot_add - add the regions reported for one member device
- * @snap: the snapshot
- * @dev: the member device
+ * iommu_resv_snapshot_add - add one member device and the regions reported for it
+ * @snap: the snapshot, not sealed yet
+ * @dev: the member device (NULL in tests)
  * @dev_name: its name in the group's "devices" directory
  * @regions: its regions, from iommu_get_resv_regions()
  *
@@ -99,29 +119,33 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 			    struct list_head *regions)
 {
 	struct iommu_resv_region *region, *next;
-	unsigned int n = list_count_nodes(regions), first = snap->nr;
+	unsigned int n = list_count_nodes(regions);
+	struct iommu_resv_member *members;
 	const char *name;
-
-	if (!n)
-		return 0;
 
 	if (snap->nr + n > snap->size) {
 		unsigned int size = max(snap->nr + n, 2 * snap->size);
 		struct iommu_resv_entry *entries;
 
 		entries = iommu_resv_alloc_array(snap->entries, size, sizeof(*entries));
-		if (!entries) {
-			iommu_put_resv_regions(dev, regions);
-			return -ENOMEM;
-		}
+		if (!entries)
+			goto err;
 		snap->entries = entries;
 		snap->size = size;
 	}
+	/* Members are few (a group's devices): grow one at a time. */
+	members = iommu_resv_alloc_array(snap->members, snap->nr_members + 1,
+					 sizeof(*members));
+	if (!members)
+		goto err;
+	snap->members = members;
 	name = kstrdup_const(dev_name, GFP_KERNEL);
-	if (!name) {
-		iommu_put_resv_regions(dev, regions);
-		return -ENOMEM;
-	}
+	if (!name)
+		goto err;
+	snap->members[snap->nr_members++] = (struct iommu_resv_member) {
+		.dev = get_device(dev),
+		.name = name,
+	};
 	list_for_each_entry_safe(region, next, regions, list) {
 		list_del_init(&region->list);
 		snap->entries[snap->nr++] = (struct iommu_resv_entry) {
@@ -130,89 +154,216 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 			.dev_name = name,
 		};
 	}
-	snap->entries[first].holds_member = true;
-	get_device(dev);
 	return 0;
+
+err:
+	iommu_put_resv_regions(dev, regions);
+	return -ENOMEM;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_add);
 
+/**
+ * iommu_resv_snapshot_has_member - was a device a member when it was gathered
+ * @snap: the snapshot
+ * @dev: the device
+ *
+ * Return: true if @dev was gathered into @snap.
+ */
+bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
+				    const struct device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_members; i++)
+		if (snap->members[i].dev == dev)
+			return true;
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_has_member);
+
+static int cmp_str(const char *a, const char *b)
+{
+	return strcmp(a ?: "", b ?: "");
+}
+
+/* Same member, type, kind and owner: the key within which ranges merge. */
+static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_entry *b)
+{
+	int ret;
+
+	ret = cmp_str(a->dev_name, b->dev_name);
+	if (ret)
+		return ret;
+	if (a->region->type != b->region->type)
+		return (int)a->region->type - (int)b->region->type;
+	if (a->region->kind != b->region->kind)
+		return (int)a->region->kind - (int)b->region->kind;
+	if (a->region->owner_type != b->region->owner_type)
+		return (int)a->region->owner_type - (int)b->region->owner_type;
+	return cmp_str(a->region->owner, b->region->owner);
+}
+
+static int cmp_key_start(const void *pa, const void *pb)
+{
+	const struct iommu_resv_entry *a = pa, *b = pb;
+	int ret = cmp_key(a, b);
+
+	if (ret)
+		return ret;
+	if (a->region->start != b->region->start)
+		return a->region->start < b->region->start ? -1 : 1;
+	return 0;
+}
+
+/* Detailed view order: by range, then type, kind, member and owner. */
+static int cmp_line(const void *pa, const void *pb)
+{
+	const struct iommu_resv_line *a = pa, *b = pb;
+	int ret;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end)
+		return a->end < b->end ? -1 : 1;
+	if (a->entry->region->type != b->entry->region->type)
+		return (int)a->entry->region->type - (int)b->entry->region->type;
+	if (a->entry->region->kind != b->entry->region->kind)
+		return (int)a->entry->region->kind - (int)b->entry->region->kind;
+	ret = cmp_str(a->entry->dev_name, b->entry->dev_name);
+	if (ret)
+		return ret;
+	if (a->entry->region->owner_type != b->entry->region->owner_type)
+		return (int)a->entry->region->owner_type -
+		       (int)b->entry->region->owner_type;
+	return cmp_str(a->entry->region->owner, b->entry->region->owner);
+}
+
+/* Merged view order: by start, then type. */
 static int cmp_start_type(const void *a, const void *b)
 {
-	const struct iommu_resv_region *ra = ((const struct iommu_resv_entry *)a)->region;
-	const struct iommu_resv_region *rb = ((const struct iommu_resv_entry *)b)->region;
+	const struct iommu_resv_region *ra = (*(const struct iommu_resv_entry **)a)->region;
+	const struct iommu_resv_region *rb = (*(const struct iommu_resv_entry **)b)->region;
 
 	if (ra->start != rb->start)
 		return ra->start < rb->start ? -1 : 1;
 	return (int)ra->type - (int)rb->type;
 }
 
-/* Does @region overlap @span or start right after it? */
-static bool iommu_resv_joins(const struct iommu_resv_region *span,
-			     const struct iommu_resv_region *region)
+/* Does [@start, @end] overlap [.., @span_end] or start right after it? */
+static bool iommu_resv_joins(phys_addr_t span_end, phys_addr_t start)
 {
-	phys_addr_t end = iommu_resv_end(span);
+	return start <= span_end || start - 1 == span_end;
+}
 
-	return region->start <= end || region->start - 1 == end;
+/* The detailed view: sorts the entries, fills @snap->lines. */
+static int iommu_resv_seal_lines(struct iommu_resv_snapshot *snap)
+{
+	struct iommu_resv_line *cur = NULL;
+	unsigned int i;
+
+	snap->lines = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*snap->lines));
+	if (!snap->lines)
+		return -ENOMEM;
+	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_key_start, NULL);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_entry *e = &snap->entries[i];
+		phys_addr_t end = iommu_resv_end(e->region);
+
+		if (cur && !cmp_key(cur->entry, e) && iommu_resv_joins(cur->end, e->region->start)) {
+			cur->end = max(cur->end, end);
+			continue;
+		}
+		cur = &snap->lines[snap->nr_lines++];
+		*cur = (struct iommu_resv_line) {
+			.start = e->region->start, .end = end, .entry = e,
+		};
+	}
+	sort(snap->lines, snap->nr_lines, sizeof(*snap->lines), cmp_line, NULL);
+	return 0;
+}
+
+/*
+ * The merged view: one sweep in (start, type) order. A span of a type stays
+ * open while the next region of that type joins it. Spans are created in the
+ * order of their first region, which is already the output order.
+ */
+static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
+{
+	struct iommu_resv_span *open[IOMMU_RESV_NR_TYPES] = {};
+	const struct iommu_resv_entry **order;
+	unsigned int i;
+
+	snap->spans = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*snap->spans));
+	order = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*order));
+	if (!snap->spans || !order) {
+		kvfree(order);
+		return -ENOMEM;
+	}
+	for (i = 0; i < snap->nr; i++)
+		order[i] = &snap->entries[i];
+	sort(order, snap->nr, sizeof(*order), cmp_start_type, NULL);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_region *region = order[i]->region;
+		struct iommu_resv_span *span = open[region->type];
+
+		if (span && iommu_resv_joins(span->end, region->start)) {
+			span->end = max(span->end, iommu_resv_end(region));
+			continue;
+		}
+		span = &snap->spans[snap->nr_spans++];
+		*span = (struct iommu_resv_span) {
+			.start = region->start,
+			.end = iommu_resv_end(region),
+			.prot = region->prot,
+			.type = region->type,
+		};
+		open[region->type] = span;
+	}
+	kvfree(order);
+	return 0;
 }
 
 /**
- * iommu_resv_snapshot_merge - the merged, ordered list of a snapshot
- * @snap: the snapshot; its entries are reordered
+ * iommu_resv_snapshot_seal - compute both views of a gathered snapshot
+ * @snap: the snapshot, with every member added
+ *
+ * Fills @snap->lines and @snap->spans according to the rules at the top of
+ * this file. The snapshot must not change afterwards.
+ *
+ * Return: 0, or -ENOMEM (then only iommu_resv_snapshot_put() is valid).
+ */
+int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
+{
+	if (!snap->nr)
+		return 0;
+	return iommu_resv_seal_lines(snap) ?: iommu_resv_seal_spans(snap);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_seal);
+
+/**
+ * iommu_resv_snapshot_merge - the merged, ordered list of a sealed snapshot
+ * @snap: the snapshot
  * @head: list to append the merged regions to, allocated anew (without
  *	  owners); free them with iommu_put_resv_regions()
  *
- * Applies the merge rules described at the top of this file.
- *
  * Return: 0, or -ENOMEM with @head as it was.
  */
-int iommu_resv_snapshot_merge(struct iommu_resv_snapshot *snap,
+int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 			      struct list_head *head)
 {
-	struct iommu_resv_region *open[IOMMU_RESV_NR_TYPES] = {};
-	struct iommu_resv_region **out;
-	unsigned int i, nr_out = 0;
 	LIST_HEAD(merged);
+	unsigned int i;
 
-	if (!snap->nr)
-		return 0;
-	out = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*out));
-	if (!out)
-		return -ENOMEM;
+	for (i = 0; i < snap->nr_spans; i++) {
+		struct iommu_resv_region *region = iommu_resv_alloc_span(&snap->spans[i]);
 
-	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_start_type, NULL);
-
-	/*
-	 * One sweep in (start, type) order. A span of a type stays open while
-	 * the next region of that type joins it. Spans are created in the
-	 * order of their first region, which is already the output order.
-	 */
-	for (i = 0; i < snap->nr; i++) {
-		struct iommu_resv_region *region = snap->entries[i].region;
-		struct iommu_resv_region *span = open[region->type];
-
-		if (span && iommu_resv_joins(span, region)) {
-			phys_addr_t end = max(iommu_resv_end(span), iommu_resv_end(region));
-
-			span->length = end - span->start + 1;
-			continue;
+		if (!region) {
+			iommu_put_resv_regions(NULL, &merged);
+			return -ENOMEM;
 		}
-		span = iommu_resv_alloc_span(region);
-		if (!span)
-			goto err;
-		open[region->type] = span;
-		out[nr_out++] = span;
+		list_add_tail(&region->list, &merged);
 	}
-
-	for (i = 0; i < nr_out; i++)
-		list_add_tail(&out[i]->list, &merged);
-	kvfree(out);
 	list_splice_tail(&merged, head);
 	return 0;
-
-err:
-	while (nr_out)
-		kfree(out[--nr_out]);
-	kvfree(out);
-	return -ENOMEM;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_merge);

@@ -6,6 +6,7 @@
 #define __LINUX_IOMMU_RESV_H
 
 #include <linux/iommu.h>
+#include <linux/kref.h>
 
 struct iommu_group;
 struct seq_file;
@@ -13,40 +14,29 @@ struct seq_file;
 #define IOMMU_RESV_NR_TYPES	(IOMMU_RESV_SW_MSI + 1)
 
 /**
+ * struct iommu_resv_member - a member device of a gathered group
+ * @dev: the device, referenced while the snapshot lives (NULL in tests)
+ * @name: its name in the group's "devices" directory, copied
+ */
+struct iommu_resv_member {
+	struct device *dev;
+	const char *name;
+};
+
+/**
  * struct iommu_resv_entry - one reserved region of one group member
  * @region: the region as its provider reported it, owner included
  * @dev: the member device it was reported for
  * @dev_name: the member's name in the group's "devices" directory
- * @holds_member: this entry holds the snapshot's reference on @dev and its
- *		  copy of @dev_name (one entry per member does), so that both
- *		  stay valid while the snapshot lives, whatever leaves the group
+ *
+ * @dev and @dev_name are those of an entry of the snapshot's members, valid
+ * while the snapshot lives, whatever leaves the group meanwhile.
  */
 struct iommu_resv_entry {
 	struct iommu_resv_region *region;
 	struct device *dev;
 	const char *dev_name;
-	bool holds_member;
 };
-
-/**
- * struct iommu_resv_snapshot - every reserved region of a group, per member
- * @entries: one entry per region per member device
- * @nr: number of entries in use
- * @size: allocated number of entries
- *
- * Gathered in one pass with the group's member list stable; the merged and
- * the detailed views are both computed from it, so they always agree.
- */
-struct iommu_resv_snapshot {
-	struct iommu_resv_entry *entries;
-	unsigned int nr;
-	unsigned int size;
-};
-
-static inline phys_addr_t iommu_resv_end(const struct iommu_resv_region *region)
-{
-	return region->start + region->length - 1;
-}
 
 /**
  * struct iommu_resv_line - a line of the reserved_regions_detail file
@@ -61,27 +51,81 @@ struct iommu_resv_line {
 	const struct iommu_resv_entry *entry;
 };
 
-void iommu_resv_snapshot_init(struct iommu_resv_snapshot *snap);
-void iommu_resv_snapshot_free(struct iommu_resv_snapshot *snap);
+/**
+ * struct iommu_resv_span - a line of the reserved_regions file
+ * @start: first address
+ * @end: last address
+ * @prot: the IOMMU protection flags of its first region
+ * @type: the type of every region merged into it
+ */
+struct iommu_resv_span {
+	phys_addr_t start;
+	phys_addr_t end;
+	int prot;
+	enum iommu_resv_type type;
+};
+
+/**
+ * struct iommu_resv_snapshot - every reserved region of a group, per member
+ * @ref: one for the group's cache, one for each user
+ * @gen: iommu_group_resv_generation() read before the group was gathered
+ * @members: the group's members, in the group's order
+ * @nr_members: number of members
+ * @entries: one entry per region per member device
+ * @nr: number of entries in use
+ * @size: allocated number of entries
+ * @lines: the detailed view, in file order (iommu_resv_snapshot_seal())
+ * @nr_lines: number of lines
+ * @spans: the merged view, in file order (iommu_resv_snapshot_seal())
+ * @nr_spans: number of spans
+ *
+ * Gathered in one pass with the group's member list stable, then sealed:
+ * both views are computed once, from the same entries, so they always
+ * agree, and the snapshot is read-only from then on. The group keeps the
+ * newest one and hands it out until its generation moves
+ * (iommu_group_resv_snapshot_get()), so readers of the sysfs files and
+ * VFIO and iommufd attaching the group share one gathering.
+ */
+struct iommu_resv_snapshot {
+	struct kref ref;
+	unsigned long gen;
+	struct iommu_resv_member *members;
+	unsigned int nr_members;
+	struct iommu_resv_entry *entries;
+	unsigned int nr;
+	unsigned int size;
+	struct iommu_resv_line *lines;
+	unsigned int nr_lines;
+	struct iommu_resv_span *spans;
+	unsigned int nr_spans;
+};
+
+static inline phys_addr_t iommu_resv_end(const struct iommu_resv_region *region)
+{
+	return region->start + region->length - 1;
+}
+
+struct iommu_resv_snapshot *iommu_resv_snapshot_alloc(unsigned long gen);
+void iommu_resv_snapshot_put(struct iommu_resv_snapshot *snap);
 int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 			    struct device *dev, const char *dev_name,
 			    struct list_head *regions);
-int iommu_resv_snapshot_merge(struct iommu_resv_snapshot *snap,
+int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap);
+bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
+				    const struct device *dev);
+int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 			      struct list_head *head);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-struct iommu_resv_line *iommu_resv_detail_lines(struct iommu_resv_snapshot *snap,
-						unsigned int *nr_lines);
 void *iommu_resv_alloc_array(void *old, size_t n, size_t size);
-struct iommu_resv_region *iommu_resv_alloc_span(const struct iommu_resv_region *region);
+struct iommu_resv_region *iommu_resv_alloc_span(const struct iommu_resv_span *span);
 #endif
 int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj);
 const char *iommu_resv_type_name(const struct iommu_resv_region *region);
 
 /* In iommu.c, which owns struct iommu_group. */
 struct iommu_group *iommu_group_from_kobj(struct kobject *kobj);
-int iommu_group_resv_snapshot(struct iommu_group *group,
-			      struct iommu_resv_snapshot *snap);
-int iommu_device_resv_snapshot(struct device *dev, struct iommu_resv_snapshot *snap);
+struct iommu_resv_snapshot *iommu_group_resv_snapshot_get(struct iommu_group *group);
+struct iommu_resv_snapshot *iommu_device_resv_snapshot_get(struct device *dev);
 
 #endif /* __LINUX_IOMMU_RESV_H */

@@ -188,9 +188,9 @@ static char *slurp(const char *path)
 
 /*
  * A group's file, read until two reads agree: each read() of these files
- * gathers the group afresh, so one that races a change (a device added or
- * removed, a PCI window moved) can mix two lists. NULL with errno set, EAGAIN
- * if it kept changing.
+ * returns the list as it is then, so a sequence of them that races a change
+ * (a device added or removed, a PCI window moved) can mix two lists. NULL
+ * with errno set, EAGAIN if it kept changing.
  */
 static char *read_stable(const char *path)
 {

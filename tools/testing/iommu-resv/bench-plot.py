@@ -3,7 +3,8 @@
 """bench-plot.py SAMPLES.tsv ARCH OUT.svg: the ratio patched/unpatched of each
 'make bench' row (median of the per-boot medians), as bars on a log scale, in
 plain SVG (no plotting package needed). Rows with no unpatched figure (the
-injector and the detail file exist on the patched kernel only) are left out."""
+injector and the detail file exist on the patched kernel only) are left out;
+a *_cold row is compared with the unpatched kernel's plain row."""
 import csv
 import math
 import statistics
@@ -20,6 +21,10 @@ def main():
             rows[r['row']] = {'patched': [], 'base': []}
             order.append(r['row'])
         rows[r['row']][r['kernel']].append(int(r['ns']))
+    # The unpatched kernel keeps no gathering: its plain row is its cold one.
+    for n in order:
+        if '_cold.' in n and not rows[n]['base']:
+            rows[n]['base'] = rows.get(n.replace('_cold.', '.'), {}).get('base', [])
     bars = [(n, statistics.median(rows[n]['patched']) / statistics.median(rows[n]['base']))
             for n in order if rows[n]['patched'] and rows[n]['base']]
     lo = -1.0

@@ -15,6 +15,12 @@ here=$(dirname "$(realpath "$0")")
 top=$(realpath "$here/../../..")
 OUT=$(realpath "${OUT:-$top/out}")
 arch=${ARCH:-x86_64} trials=${TRIALS:-5}
+# ICOUNT=1: QEMU counts instructions (-icount shift=0): each guest nanosecond
+# is one instruction executed, the same count on any host, in files of their own.
+accel=() unit=ns suffix=""
+if [ "${ICOUNT:-}" = 1 ]; then
+	accel=(--accel icount) unit=instructions suffix=-icount
+fi
 bdir=$OUT/bench
 die() { echo "bench: error: $*" >&2; exit 2; }
 case $arch in x86_64|arm64) ;; *) die "unknown ARCH '$arch'" ;; esac
@@ -57,7 +63,7 @@ if [ "$arch" = x86_64 ]; then
 	done
 fi
 
-samples=$bdir/results-$arch.tsv
+samples=$bdir/results-$arch$suffix.tsv
 printf 'trial\tkernel\trow\tns\n' > "$samples"
 for t in $(seq 1 "$trials"); do
 	order="patched base"
@@ -66,7 +72,7 @@ for t in $(seq 1 "$trials"); do
 		log=$bdir/trial$t-$v.log
 		"$here/vmrun.py" --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
 			--initrd "$bdir/bench-$arch.cpio.gz" --mode run --logdir "$bdir/logs" \
-			--label "bench-$arch-$v-$t" --timeout 900 --extra "$extra" > "$log" 2>&1 ||
+			--label "bench-$arch-$v-$t" --timeout 900 --extra "$extra" "${accel[@]}" > "$log" 2>&1 ||
 			die "trial $t ($v) failed: $log"
 		grep -c '^BENCH ' "$log" >/dev/null || die "trial $t ($v): no BENCH lines in $log"
 		awk -v t="$t" -v v="$v" '/^BENCH / { print t "\t" v "\t" $2 "\t" $3 }' "$log" >> "$samples"
@@ -74,9 +80,9 @@ for t in $(seq 1 "$trials"); do
 	done
 done
 
-python3 - "$samples" "$arch" "$trials" <<'EOF' | tee "$bdir/results-$arch.txt"
+python3 - "$samples" "$arch" "$trials" "$unit" <<'EOF' | tee "$bdir/results-$arch$suffix.txt"
 import csv, statistics, sys
-path, arch, trials = sys.argv[1:]
+path, arch, trials, unit = sys.argv[1:]
 rows, order = {}, []
 for r in csv.DictReader(open(path), delimiter="\t"):
     if r["row"] not in rows:
@@ -89,13 +95,19 @@ def cell(v):
         return "n/a"
     return "%d (%d-%d)" % (statistics.median(v), min(v), max(v))
 print(f"make bench, ARCH={arch}, {trials} interleaved boots per kernel (QEMU TCG).")
-print("ns per operation: median of the per-boot medians (min-max across boots).")
+print(f"{unit} per operation: median of the per-boot medians (min-max across boots)."
+      + (" QEMU -icount shift=0: guest nanoseconds are instructions executed." if unit != "ns" else ""))
 print("ratio = patched/unpatched medians (comparable across machines); ns are absolute (this machine).")
 print()
 w = max(len(r) for r in order)
 print(f"{'row':<{w}}  {'patched':>24}  {'unpatched':>24}  ratio")
+def base_of(name):
+    # The unpatched kernel keeps no gathering: its plain row is its cold one.
+    if "_cold." in name and not rows[name]["base"]:
+        return rows.get(name.replace("_cold.", "."), {}).get("base", [])
+    return rows[name]["base"]
 for name in order:
-    p, b = rows[name]["patched"], rows[name]["base"]
+    p, b = rows[name]["patched"], base_of(name)
     ratio = "%.3f" % (statistics.median(p) / statistics.median(b)) if p and b else "-"
     print(f"{name:<{w}}  {cell(p):>24}  {cell(b):>24}  {ratio}")
 regions = [n for n in order if n.startswith("regions.") and n.endswith(".map_unmap.4k")]
@@ -109,5 +121,5 @@ if one:
         if v and base:
             print(f"  {name:<{w}}  x{statistics.median(v) / statistics.median(base):.3f}")
 EOF
-"$here/bench-plot.py" "$samples" "$arch" "$bdir/results-$arch.svg" || die "plotting failed"
-echo "bench: results in $bdir/results-$arch.txt, the plot in results-$arch.svg, samples in $samples"
+"$here/bench-plot.py" "$samples" "$arch" "$bdir/results-$arch$suffix.svg" || die "plotting failed"
+echo "bench: results in $bdir/results-$arch$suffix.txt, the plot in results-$arch$suffix.svg, samples in $samples"

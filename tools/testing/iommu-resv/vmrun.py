@@ -105,7 +105,12 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
         cmd += ['-machine', 'q35', '-m', '512M']
     else:
         cmd += ['-machine', 'virt', '-cpu', 'cortex-a57', '-m', '512M']
-    cmd += ['-accel', accel, '-display', 'none', '-monitor', 'none', '-no-reboot',
+    if accel == 'icount':
+        # Guest time is instructions executed: a host-independent cost.
+        cmd += ['-accel', 'tcg,thread=single', '-icount', 'shift=0,sleep=off']
+    else:
+        cmd += ['-accel', accel]
+    cmd += ['-display', 'none', '-monitor', 'none', '-no-reboot',
             '-serial', 'file:' + console_log]
     cmd += a['outdev'](out_log)
     cmd += fw['args']
@@ -556,7 +561,9 @@ def main():
                          'as environment variables)')
     ap.add_argument('--firmware', default='dt', choices=sorted(FIRMWARE),
                     help='hardware description the guest boots with (acpi: arm64, via UEFI)')
-    ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm'))
+    ap.add_argument('--accel', default='auto', choices=('auto', 'tcg', 'kvm', 'icount'),
+                    help='icount: TCG on one thread with -icount shift=0, so that the '
+                    "guest's clock counts the instructions it executes (1 ns each)")
     ap.add_argument('--dump', metavar='FILE',
                     help='tests mode: write the guest\'s group dump as JSON')
     ap.add_argument('--kcsan-touched', metavar='FILE',

@@ -15,7 +15,13 @@
  *  attach   building the group list as VFIO does it: VFIO_GROUP_SET_CONTAINER
  *           + VFIO_SET_IOMMU (type1 gathers the group's regions and builds its
  *           usable-range list) and closing both, for an edu group of each
- *           size, per attach+detach
+ *           size, per attach+detach; and IOMMU_IOAS_ALLOC + attach of one
+ *           edu of the group (bound once) + detach + IOMMU_DESTROY
+ *  The *_cold rows time the same with the group made to gather again before
+ *  each call (the test-only injector tells every group its regions may have
+ *  changed; not timed): what a read or an attach costs right after a change,
+ *  with nothing kept from before. The unpatched kernel keeps nothing: its
+ *  plain rows are its cold ones.
  */
 #include <sys/mman.h>
 #include <time.h>
@@ -55,6 +61,33 @@ static uint64_t time_op(op_fn op, void *ctx, int iters)
 			if (op(ctx))
 				return 0;
 		t[r] = (now_ns() - start) / iters;
+	}
+	qsort(t, REPS, sizeof(t[0]), cmp_u64);
+	return t[REPS / 2];
+}
+
+/*
+ * As time_op(), each iteration after making every group gather again
+ * (resv_regather(), not timed): the cost with nothing kept from before.
+ * 0 without the injector (the unpatched kernel keeps nothing anyway).
+ */
+static uint64_t time_op_cold(op_fn op, void *ctx, int iters)
+{
+	uint64_t t[REPS], sum, start;
+	int r, i;
+
+	if (access(RESV_INJECT, W_OK))
+		return 0;
+	for (r = 0; r < REPS; r++) {
+		for (sum = 0, i = 0; i < iters; i++) {
+			if (resv_regather())
+				return 0;
+			start = now_ns();
+			if (op(ctx))
+				return 0;
+			sum += now_ns() - start;
+		}
+		t[r] = sum / iters;
 	}
 	qsort(t, REPS, sizeof(t[0]), cmp_u64);
 	return t[REPS / 2];
@@ -257,6 +290,9 @@ static void bench_sysfs(void)
 			snprintf(row, sizeof(row), "sysfs.%s.%ddev", rows[f], i);
 			report(row, access(path, R_OK) ? 0 : time_op(read_file, path, 200),
 			       "no such file (unpatched kernel)");
+			snprintf(row, sizeof(row), "sysfs.%s_cold.%ddev", rows[f], i);
+			report(row, access(path, R_OK) ? 0 : time_op_cold(read_file, path, 20),
+			       "no injector to make it gather (unpatched kernel: never kept)");
 		}
 	}
 }
@@ -272,24 +308,63 @@ static int attach_detach(void *p)
 	return 0;
 }
 
+/* IOAS allocation, attach of the bound device, detach and destruction */
+static int ioas_attach_detach(void *p)
+{
+	struct resv_ioas *s = p;
+
+	if (resv_ioas_alloc(s))
+		return -1;
+	if (resv_cdev_attach(s->dev, s->id)) {
+		resv_ioas_free(s, false);
+		return -1;
+	}
+	return resv_ioas_free(s, true);
+}
+
+/* An edu of @group, or NULL */
+static const char *edu_of(char bdf[][16], const int *group, int n, int g)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (group[i] == g)
+			return bdf[i];
+	return NULL;
+}
+
 static void bench_attach(void)
 {
-	int by_size[MAX_DEVS + 1], failed, i;
+	int by_size[MAX_DEVS + 1], failed, i, n;
 	char bdf[MAX_DEVS][16], row[64];
 	int group[MAX_DEVS];
 
-	if (resv_bind_edus(bdf, group, MAX_DEVS, &failed) <= 0) {
+	n = resv_bind_edus(bdf, group, MAX_DEVS, &failed);
+	if (n <= 0) {
 		report("type1.attach", 0, "binding the edus to vfio-pci failed");
 		return;
 	}
 	groups_by_size(by_size, true);
 	for (i = 1; i <= MAX_DEVS; i++) {
 		int g = by_size[i] - 1;
+		const char *edu = edu_of(bdf, group, n, g);
+		struct resv_ioas s;
+		uint64_t ns = 0;
 
 		if (g < 0)
 			continue;
 		snprintf(row, sizeof(row), "type1.attach.%ddev", i);
 		report(row, time_op(attach_detach, &g, 20), "attaching the group failed");
+		snprintf(row, sizeof(row), "type1.attach_cold.%ddev", i);
+		report(row, time_op_cold(attach_detach, &g, 10),
+		       "no injector to make it gather (unpatched kernel: never kept)");
+		/* iommufd: one edu of the group, bound once */
+		snprintf(row, sizeof(row), "iommufd.attach.%ddev", i);
+		if (edu && !resv_ioas_bind(edu, &s)) {
+			ns = time_op(ioas_attach_detach, &s, 20);
+			resv_ioas_close(&s);
+		}
+		report(row, ns, "binding or attaching to an IOAS failed");
 	}
 }
 

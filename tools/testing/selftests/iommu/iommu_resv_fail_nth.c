@@ -139,6 +139,7 @@ static void check_file(struct __test_metadata *_metadata, char *want, char *got,
 	ASSERT_LT(0, want_len);
 
 	for (nth = 1; nth < MAX_NTH; nth++) {
+		resv_regather();	/* the read gathers, not the kept list */
 		fd = open(path, O_RDONLY);
 		ASSERT_LE(0, fd);
 		fail_nth_set(nth);
@@ -218,6 +219,7 @@ TEST(type1_attach)
 		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
 		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 
+		resv_regather();	/* the attach gathers, not the kept list */
 		fail_nth_set(nth);
 		ret = ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
 		if (!fail_nth_injected()) {
@@ -283,6 +285,7 @@ TEST(iommufd_attach)
 		ASSERT_LT(0, ne);
 
 		/* nth 0: the unfailed attach, for reference */
+		resv_regather();	/* the attach gathers, not the kept list */
 		if (nth)
 			fail_nth_set(nth);
 		ret = resv_cdev_attach(ioas.dev, ioas.id);

@@ -341,6 +341,17 @@ static inline int resv_write_file(const char *path, const char *val)
 	return n < 0 ? -errno : 0;
 }
 
+/*
+ * Make every group gather its reserved regions again at its next use (the
+ * kernel keeps a group's gathering while nothing it depends on changes), by
+ * a no-op write to the test-only injector, which tells every group that
+ * regions may have changed. 0, or -errno (-ENOENT without the injector).
+ */
+static inline int resv_regather(void)
+{
+	return resv_write_file(RESV_INJECT, "resv-regather 0");
+}
+
 /* A hex attribute of a PCI device, e.g. "vendor"; ~0 when unreadable. */
 static inline unsigned int resv_pci_attr(const char *bdf, const char *attr)
 {
