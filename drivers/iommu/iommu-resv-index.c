@@ -187,9 +187,11 @@ static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
  * Every region of every member device is indexed, except
  * IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out.
  *
- * Context: Process context; takes the group's mutex.
- * Return: 0, or a negative errno (the group's provider failed, -ENOMEM), in
- * which case nothing is added.
+ * Context: Process context; takes the group's resv_lock, then its mutex
+ * when the group must be gathered (iommu_group_resv_snapshot_get()).
+ * Return: 0, or a negative errno (the group's provider failed, -ENOMEM,
+ * -EINTR if the task was killed while waiting), in which case nothing is
+ * added.
  */
 int iommu_resv_index_add_group(struct iommu_resv_index *idx, struct iommu_group *group,
 			       const void *tag)
@@ -210,9 +212,9 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group);
  * As iommu_resv_index_add_group(), and the merged list from the same
  * gathering, for a caller that needs both without gathering twice.
  *
- * Context: Process context; takes the group's mutex.
- * Return: 0, or a negative errno, in which case nothing is added to @idx and
- * @merged is as it was.
+ * Context: As iommu_resv_index_add_group().
+ * Return: 0, or a negative errno as iommu_resv_index_add_group(), in which
+ * case nothing is added to @idx and @merged is as it was.
  */
 int iommu_resv_index_add_group_merged(struct iommu_resv_index *idx,
 				      struct iommu_group *group, const void *tag,
@@ -234,10 +236,15 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
  * but IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out
  * is indexed.
  *
- * Context: Process context; takes the group's mutex.
+ * The device's regions come from its group's gathering: a group whose
+ * regions cannot all be gathered (any member's provider failing) cannot be
+ * attached through any of its devices, as it cannot through VFIO type1, and
+ * its sysfs files fail to read.
+ *
+ * Context: As iommu_resv_index_add_group().
  * Return: 0, or a negative errno (-ENODEV if @dev is not, or no longer, a
- * member of a group with an IOMMU; the provider's failure; -ENOMEM), in which
- * case nothing is added.
+ * member of a group with an IOMMU; a provider's failure; -ENOMEM; -EINTR),
+ * in which case nothing is added.
  */
 int iommu_resv_index_add_device(struct iommu_resv_index *idx, struct device *dev,
 				const void *tag)
@@ -279,7 +286,7 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_remove);
  * @dst: the index that receives them
  * @src: the index that gives them; empty afterwards
  *
- * Lets a caller gather a group (which takes the group's mutex) into a
+ * Lets a caller gather a group (which takes the group's locks) into a
  * private index, then publish it under its own lock.
  */
 void iommu_resv_index_move(struct iommu_resv_index *dst, struct iommu_resv_index *src)

@@ -84,12 +84,25 @@ static bool is_downstream_port(struct pci_dev *pdev)
 		pci_pcie_type(pdev) == PCI_EXP_TYPE_DOWNSTREAM);
 }
 
+/*
+ * Whether @pdev has the ACS controls @flags on. A function whose config space
+ * cannot be read now (gone, or in D3cold: all-ones) is taken to have none,
+ * which reports more windows, never fewer; a gathering is kept until the
+ * next change, so the safe side is the one to err on.
+ */
+static bool acs_on(struct pci_dev *pdev, u16 flags)
+{
+	if (pci_dev_is_disconnected(pdev) || pdev->current_state == PCI_D3cold)
+		return false;
+	return pci_acs_enabled(pdev, flags);
+}
+
 /* Does @bridge forward a redirected request upstream into its own window? */
 static bool forwards_redirected(struct pci_dev *bridge)
 {
 	if (pci_is_pcie(bridge) && pci_pcie_type(bridge) == PCI_EXP_TYPE_UPSTREAM)
 		return true;
-	return is_downstream_port(bridge) && pci_acs_enabled(bridge, PCI_ACS_UF);
+	return is_downstream_port(bridge) && acs_on(bridge, PCI_ACS_UF);
 }
 
 /* BARs and windows of the other functions of @pdev's device it may reach. */
@@ -98,7 +111,7 @@ static int add_function_peers(struct list_head *head, struct pci_dev *pdev)
 	unsigned int fn;
 	int i, ret = 0;
 
-	if (!pdev->multifunction || pci_acs_enabled(pdev, ACS_REDIRECT))
+	if (!pdev->multifunction || acs_on(pdev, ACS_REDIRECT))
 		return 0;
 
 	for (fn = 0; fn < 8 && !ret; fn++) {
@@ -268,7 +281,7 @@ int iommu_resv_get_pci_windows(struct device *dev, enum iommu_resv_pci_rc rc,
 		}
 		/* What the request looks like when it leaves @bridge upstream */
 		if (is_downstream_port(bridge))
-			redirected = pci_acs_enabled(bridge, ACS_REDIRECT);
+			redirected = acs_on(bridge, ACS_REDIRECT);
 		else if (!pci_is_pcie(bridge) ||
 			 pci_pcie_type(bridge) != PCI_EXP_TYPE_UPSTREAM)
 			redirected = false;

@@ -135,8 +135,8 @@ bool iommu_resv_out_line(struct iommu_resv_out *out, const char *fmt, ...)
 	return out->done < out->count;
 }
 
-static void iommu_resv_legacy_print(const struct iommu_resv_snapshot *snap,
-				    struct iommu_resv_out *out)
+static int iommu_resv_legacy_print(struct iommu_resv_snapshot *snap,
+				   struct iommu_resv_out *out)
 {
 	unsigned int i;
 
@@ -148,41 +148,49 @@ static void iommu_resv_legacy_print(const struct iommu_resv_snapshot *snap,
 					 iommu_resv_legacy_names[span->type]))
 			break;
 	}
+	return 0;
 }
 
-static void iommu_resv_detail_print(const struct iommu_resv_snapshot *snap,
-				    struct iommu_resv_out *out)
+static int iommu_resv_detail_print(struct iommu_resv_snapshot *snap,
+				   struct iommu_resv_out *out)
 {
-	unsigned int i;
+	const struct iommu_resv_line *lines;
+	unsigned int i, nr;
 
-	for (i = 0; i < snap->nr_lines; i++) {
-		const struct iommu_resv_line *line = &snap->lines[i];
-		const struct iommu_resv_region *r = line->entry->region;
+	lines = iommu_resv_snapshot_lines(snap, &nr);
+	if (IS_ERR(lines))
+		return PTR_ERR(lines);
+	for (i = 0; i < nr; i++) {
+		const struct iommu_resv_region *r = lines[i].entry->region;
 
 		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s %s %s %s\n",
-					 (long long)line->start, (long long)line->end,
-					 iommu_resv_type_name(r), line->entry->dev_name,
+					 (long long)lines[i].start, (long long)lines[i].end,
+					 iommu_resv_type_name(r), lines[i].entry->dev_name,
 					 iommu_resv_owner_names[r->owner_type],
 					 r->owner ?: "-"))
 			break;
 	}
+	return 0;
 }
 
 static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
 			       size_t count,
-			       void (*print)(const struct iommu_resv_snapshot *snap,
-					     struct iommu_resv_out *out))
+			       int (*print)(struct iommu_resv_snapshot *snap,
+					    struct iommu_resv_out *out))
 {
 	struct iommu_resv_out out = { .buf = buf, .off = off, .count = count };
 	struct iommu_resv_snapshot *snap;
+	int ret;
 
 	if (!count)
 		return 0;
 	snap = iommu_group_resv_snapshot_get(iommu_group_from_kobj(kobj));
 	if (IS_ERR(snap))
 		return PTR_ERR(snap);
-	print(snap, &out);
+	ret = print(snap, &out);
 	iommu_resv_snapshot_put(snap);
+	if (ret)
+		return ret;
 	/* Whole lines copied before a failure stand: the next read() goes on. */
 	return out.done ?: out.err;
 }

@@ -287,9 +287,11 @@ static void detail_lines(struct kunit *test)
 
 	add_specs(test, snap, in, ARRAY_SIZE(in));
 	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
-	lines = snap->lines;
-	n = snap->nr_lines;
+	lines = iommu_resv_snapshot_lines(snap, &n);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, lines);
 	KUNIT_ASSERT_EQ(test, n, ARRAY_SIZE(want));
+	/* Computed once, then kept with the snapshot */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_resv_snapshot_lines(snap, &i), lines);
 	for (i = 0; i < n; i++) {
 		const struct iommu_resv_region *r = lines[i].entry->region;
 

@@ -5,7 +5,8 @@
  * The regions of every member device are gathered into a snapshot, one entry
  * per region per member with its owner; the views of a group are computed
  * from a snapshot by sorting, in O(n log n) for n regions, once per
- * gathering (iommu_resv_snapshot_seal()).
+ * gathering: the merged view when the snapshot is sealed, the detailed view
+ * when it is first asked for.
  *
  * Merged view (the "reserved_regions" file, iommu_get_group_resv_regions()):
  *  - regions of the same type that overlap or are adjacent are coalesced into
@@ -45,6 +46,7 @@ struct iommu_resv_snapshot *iommu_resv_snapshot_alloc(unsigned long gen)
 	if (!snap)
 		return NULL;
 	kref_init(&snap->ref);
+	mutex_init(&snap->lines_lock);
 	snap->gen = gen;
 	return snap;
 }
@@ -64,8 +66,9 @@ static void iommu_resv_snapshot_release(struct kref *ref)
 	}
 	kvfree(snap->members);
 	kvfree(snap->entries);
-	kvfree(snap->lines);
+	kvfree((void *)snap->lines);
 	kvfree(snap->spans);
+	mutex_destroy(&snap->lines_lock);
 	kfree(snap);
 }
 
@@ -203,15 +206,16 @@ static int cmp_key(const struct iommu_resv_entry *a, const struct iommu_resv_ent
 	return cmp_str(a->region->owner, b->region->owner);
 }
 
+/* Lines of one entry each, by merge key, then start */
 static int cmp_key_start(const void *pa, const void *pb)
 {
-	const struct iommu_resv_entry *a = pa, *b = pb;
-	int ret = cmp_key(a, b);
+	const struct iommu_resv_line *a = pa, *b = pb;
+	int ret = cmp_key(a->entry, b->entry);
 
 	if (ret)
 		return ret;
-	if (a->region->start != b->region->start)
-		return a->region->start < b->region->start ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
 	return 0;
 }
 
@@ -238,7 +242,10 @@ static int cmp_line(const void *pa, const void *pb)
 	return cmp_str(a->entry->region->owner, b->entry->region->owner);
 }
 
-/* Merged view order: by start, then type. */
+/*
+ * Merged view order: by start, then type; then end and protection flags,
+ * so that a span's flags do not depend on how the sort breaks ties.
+ */
 static int cmp_start_type(const void *a, const void *b)
 {
 	const struct iommu_resv_region *ra = (*(const struct iommu_resv_entry **)a)->region;
@@ -246,7 +253,11 @@ static int cmp_start_type(const void *a, const void *b)
 
 	if (ra->start != rb->start)
 		return ra->start < rb->start ? -1 : 1;
-	return (int)ra->type - (int)rb->type;
+	if (ra->type != rb->type)
+		return (int)ra->type - (int)rb->type;
+	if (ra->length != rb->length)
+		return ra->length < rb->length ? -1 : 1;
+	return ra->prot - rb->prot;
 }
 
 /* Does [@start, @end] overlap [.., @span_end] or start right after it? */
@@ -255,32 +266,65 @@ static bool iommu_resv_joins(phys_addr_t span_end, phys_addr_t start)
 	return start <= span_end || start - 1 == span_end;
 }
 
-/* The detailed view: sorts the entries, fills @snap->lines. */
-static int iommu_resv_seal_lines(struct iommu_resv_snapshot *snap)
+/* The detailed view of @snap, leaving its entries as they are */
+static struct iommu_resv_line *iommu_resv_make_lines(const struct iommu_resv_snapshot *snap,
+						     unsigned int *nr_lines)
 {
-	struct iommu_resv_line *cur = NULL;
-	unsigned int i;
+	struct iommu_resv_line *lines, *cur = NULL;
+	unsigned int i, n = 0;
 
-	snap->lines = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*snap->lines));
-	if (!snap->lines)
-		return -ENOMEM;
-	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_key_start, NULL);
+	lines = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*lines));
+	if (!lines)
+		return NULL;
+	for (i = 0; i < snap->nr; i++)
+		lines[i] = (struct iommu_resv_line) {
+			.start = snap->entries[i].region->start,
+			.end = iommu_resv_end(snap->entries[i].region),
+			.entry = &snap->entries[i],
+		};
+	sort(lines, snap->nr, sizeof(*lines), cmp_key_start, NULL);
 	for (i = 0; i < snap->nr; i++) {
-		const struct iommu_resv_entry *e = &snap->entries[i];
-		phys_addr_t end = iommu_resv_end(e->region);
-
-		if (cur && !cmp_key(cur->entry, e) && iommu_resv_joins(cur->end, e->region->start)) {
-			cur->end = max(cur->end, end);
+		if (cur && !cmp_key(cur->entry, lines[i].entry) &&
+		    iommu_resv_joins(cur->end, lines[i].start)) {
+			cur->end = max(cur->end, lines[i].end);
 			continue;
 		}
-		cur = &snap->lines[snap->nr_lines++];
-		*cur = (struct iommu_resv_line) {
-			.start = e->region->start, .end = end, .entry = e,
-		};
+		cur = &lines[n++];
+		*cur = lines[i];
 	}
-	sort(snap->lines, snap->nr_lines, sizeof(*snap->lines), cmp_line, NULL);
-	return 0;
+	sort(lines, n, sizeof(*lines), cmp_line, NULL);
+	*nr_lines = n;
+	return lines;
 }
+
+/**
+ * iommu_resv_snapshot_lines - the detailed view of a sealed snapshot
+ * @snap: the snapshot
+ * @nr_lines: set to the number of lines
+ *
+ * Computed at the first call and kept with the snapshot: readers of the
+ * merged view and of the index do not pay for it.
+ *
+ * Context: Process context; may sleep.
+ * Return: the lines (valid while @snap is referenced), NULL when there are
+ * none, or ERR_PTR(-ENOMEM).
+ */
+const struct iommu_resv_line *iommu_resv_snapshot_lines(struct iommu_resv_snapshot *snap,
+							unsigned int *nr_lines)
+{
+	const struct iommu_resv_line *lines;
+
+	mutex_lock(&snap->lines_lock);
+	if (!snap->lines && snap->nr)
+		snap->lines = iommu_resv_make_lines(snap, &snap->nr_lines);
+	lines = snap->lines;
+	*nr_lines = snap->nr_lines;
+	mutex_unlock(&snap->lines_lock);
+	if (!lines && snap->nr)
+		return ERR_PTR(-ENOMEM);
+	return lines;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_lines);
 
 /*
  * The merged view: one sweep in (start, type) order. A span of a type stays
@@ -324,11 +368,11 @@ static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
 }
 
 /**
- * iommu_resv_snapshot_seal - compute both views of a gathered snapshot
+ * iommu_resv_snapshot_seal - compute the merged view of a gathered snapshot
  * @snap: the snapshot, with every member added
  *
- * Fills @snap->lines and @snap->spans according to the rules at the top of
- * this file. The snapshot must not change afterwards.
+ * Fills @snap->spans according to the rules at the top of this file. The
+ * entries must not change afterwards.
  *
  * Return: 0, or -ENOMEM (then only iommu_resv_snapshot_put() is valid).
  */
@@ -336,7 +380,7 @@ int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
 {
 	if (!snap->nr)
 		return 0;
-	return iommu_resv_seal_lines(snap) ?: iommu_resv_seal_spans(snap);
+	return iommu_resv_seal_spans(snap);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_seal);
 

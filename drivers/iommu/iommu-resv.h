@@ -7,6 +7,7 @@
 
 #include <linux/iommu.h>
 #include <linux/kref.h>
+#include <linux/mutex.h>
 
 struct iommu_group;
 struct seq_file;
@@ -74,17 +75,19 @@ struct iommu_resv_span {
  * @entries: one entry per region per member device
  * @nr: number of entries in use
  * @size: allocated number of entries
- * @lines: the detailed view, in file order (iommu_resv_snapshot_seal())
- * @nr_lines: number of lines
  * @spans: the merged view, in file order (iommu_resv_snapshot_seal())
  * @nr_spans: number of spans
+ * @lines_lock: serializes the first computation of @lines
+ * @lines: the detailed view, in file order, computed when first asked for
+ *	   (iommu_resv_snapshot_lines()), or NULL
+ * @nr_lines: number of lines
  *
  * Gathered in one pass with the group's member list stable, then sealed:
- * both views are computed once, from the same entries, so they always
- * agree, and the snapshot is read-only from then on. The group keeps the
- * newest one and hands it out until its generation moves
- * (iommu_group_resv_snapshot_get()), so readers of the sysfs files and
- * VFIO and iommufd attaching the group share one gathering.
+ * both views are computed from the same entries, so they always agree, and
+ * the entries are read-only from then on. The group keeps the newest one and
+ * hands it out until its generation moves (iommu_group_resv_snapshot_get()),
+ * so readers of the sysfs files and VFIO and iommufd attaching the group
+ * share one gathering. Only readers of the detailed view need its lines.
  */
 struct iommu_resv_snapshot {
 	struct kref ref;
@@ -94,10 +97,11 @@ struct iommu_resv_snapshot {
 	struct iommu_resv_entry *entries;
 	unsigned int nr;
 	unsigned int size;
-	struct iommu_resv_line *lines;
-	unsigned int nr_lines;
 	struct iommu_resv_span *spans;
 	unsigned int nr_spans;
+	struct mutex lines_lock;
+	const struct iommu_resv_line *lines;
+	unsigned int nr_lines;
 };
 
 static inline phys_addr_t iommu_resv_end(const struct iommu_resv_region *region)
@@ -111,6 +115,8 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 			    struct device *dev, const char *dev_name,
 			    struct list_head *regions);
 int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap);
+const struct iommu_resv_line *iommu_resv_snapshot_lines(struct iommu_resv_snapshot *snap,
+							unsigned int *nr_lines);
 bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
 				    const struct device *dev);
 int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,

@@ -55,7 +55,8 @@ if [ "${KBUILD_PREFIX:-}" = 1 ]; then
 	mv "$bdir/fragment.config.new" "$bdir/fragment.config"
 elif ! cmp -s "$bdir/fragment.config.new" "$bdir/fragment.config" || [ ! -f "$bdir/.config" ]; then
 	"${kmake[@]}" KCONFIG_ALLCONFIG="$bdir/fragment.config.new" allnoconfig >/dev/null
-	# Every symbol the fragments ask for must have survived dependency resolution.
+	# Every symbol the fragments ask for must have survived dependency
+	# resolution: its last assignment (a later fragment may override one).
 	bad=0
 	while IFS= read -r l; do
 		case "$l" in CONFIG_*=*) ;; *) continue ;; esac
@@ -65,7 +66,8 @@ elif ! cmp -s "$bdir/fragment.config.new" "$bdir/fragment.config" || [ ! -f "$bd
 		else
 			grep -qxF "$l" "$bdir/.config" || { echo "kbuild: $l did not take (check its dependencies)" >&2; bad=1; }
 		fi
-	done < "$bdir/fragment.config.new"
+	done < <(awk -F= '/^CONFIG_/ { if (!($1 in v)) k[n++] = $1; v[$1] = $0 }
+			   END { for (i = 0; i < n; i++) print v[k[i]] }' "$bdir/fragment.config.new")
 	[ $bad = 0 ] || die "config for $variant/$arch${flavour:+ $flavour} does not match its fragments"
 	mv "$bdir/fragment.config.new" "$bdir/fragment.config"
 else

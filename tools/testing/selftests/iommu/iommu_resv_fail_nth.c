@@ -101,6 +101,8 @@ FIXTURE_SETUP(fail_nth)
 		SKIP(return, "no IOMMU groups");
 	if (!setup_fault_injection())
 		SKIP(return, "no fault injection (CONFIG_FAILSLAB, debugfs)");
+	if (resv_regather())
+		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
 	self->want = malloc(FILE_MAX);
 	self->got = malloc(FILE_MAX);
 	ASSERT_NE(NULL, self->want);
@@ -139,7 +141,7 @@ static void check_file(struct __test_metadata *_metadata, char *want, char *got,
 	ASSERT_LT(0, want_len);
 
 	for (nth = 1; nth < MAX_NTH; nth++) {
-		resv_regather();	/* the read gathers, not the kept list */
+		ASSERT_EQ(0, resv_regather());	/* the read gathers, not the kept list */
 		fd = open(path, O_RDONLY);
 		ASSERT_LE(0, fd);
 		fail_nth_set(nth);
@@ -200,6 +202,8 @@ TEST(type1_attach)
 		SKIP(return, "no edu device");
 	if (!setup_fault_injection())
 		SKIP(return, "no fault injection");
+	if (resv_regather())
+		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
 	group = resv_bind_vfio(bdf[0]);
 	ASSERT_LE(0, group);
 
@@ -219,7 +223,7 @@ TEST(type1_attach)
 		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
 		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 
-		resv_regather();	/* the attach gathers, not the kept list */
+		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
 		fail_nth_set(nth);
 		ret = ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
 		if (!fail_nth_injected()) {
@@ -276,6 +280,8 @@ TEST(iommufd_attach)
 		SKIP(return, "no /dev/iommu or VFIO cdev");
 	if (!setup_fault_injection())
 		SKIP(return, "no fault injection");
+	if (resv_regather())
+		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
 
 	ASSERT_EQ(0, resv_ioas_bind(bdf[0], &ioas));
 
@@ -285,7 +291,7 @@ TEST(iommufd_attach)
 		ASSERT_LT(0, ne);
 
 		/* nth 0: the unfailed attach, for reference */
-		resv_regather();	/* the attach gathers, not the kept list */
+		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
 		if (nth)
 			fail_nth_set(nth);
 		ret = resv_cdev_attach(ioas.dev, ioas.id);
@@ -351,6 +357,8 @@ FIXTURE_SETUP(map_nth)
 		SKIP(return, "no /dev/iommu or VFIO cdev");
 	if (!setup_fault_injection())
 		SKIP(return, "no fault injection");
+	if (resv_regather())
+		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

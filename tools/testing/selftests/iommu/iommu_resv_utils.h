@@ -345,11 +345,17 @@ static inline int resv_write_file(const char *path, const char *val)
  * Make every group gather its reserved regions again at its next use (the
  * kernel keeps a group's gathering while nothing it depends on changes), by
  * a no-op write to the test-only injector, which tells every group that
- * regions may have changed. 0, or -errno (-ENOENT without the injector).
+ * regions may have changed. 0 (also on a kernel without the series, which
+ * keeps nothing), or -errno: -ENOENT without the injector.
  */
 static inline int resv_regather(void)
 {
-	return resv_write_file(RESV_INJECT, "resv-regather 0");
+	if (!access(RESV_INJECT, W_OK))
+		return resv_write_file(RESV_INJECT, "resv-regather 0");
+	if (access(RESV_GROUPS_DIR "/0/reserved_regions_detail", F_OK) &&
+	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
+		return 0;
+	return -ENOENT;
 }
 
 /* A hex attribute of a PCI device, e.g. "vendor"; ~0 when unreadable. */
