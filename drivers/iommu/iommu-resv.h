@@ -99,7 +99,7 @@ struct iommu_resv_snapshot {
 	unsigned int size;
 	struct iommu_resv_span *spans;
 	unsigned int nr_spans;
-	struct mutex lines_lock;
+	struct mutex lines_lock;	/* the first computation of @lines */
 	const struct iommu_resv_line *lines;
 	unsigned int nr_lines;
 };

@@ -217,23 +217,6 @@ static void bench_regions(const char *bdf, int group)
 		resv_write_file(RESV_INJECT, inj);
 }
 
-static int group_devices(int group)
-{
-	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static int read_file(void *p)
 {
 	static char buf[1 << 16];
@@ -266,7 +249,7 @@ static void groups_by_size(int *by_size, bool edus_only)
 		n = resv_list_groups(groups, 1024);
 	}
 	for (i = 0; i < n; i++) {
-		int nd = groups[i] < 0 ? 0 : group_devices(groups[i]);
+		int nd = groups[i] < 0 ? 0 : resv_group_size(groups[i]);
 
 		if (nd > 0 && nd <= MAX_DEVS)
 			by_size[nd] = groups[i] + 1;

@@ -299,24 +299,6 @@ static bool has_driver(const char *dev)
 	return access(path, F_OK) == 0;
 }
 
-/* Whether the group of @dev has it as its only member. */
-static bool alone_in_group(int group)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return false;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n == 1;
-}
-
 FIXTURE(platform) {
 	char dev[MAX_PLAT][64];
 	struct resv_detail want[MAX_PLAT][32];
@@ -390,8 +372,8 @@ TEST_F(platform, detail_from_device_tree)
 			EXPECT_STREQ(w->owner, d[j].owner);
 			k++;
 		}
-		EXPECT_EQ(self->nwant[i], k) TH_LOG("%s: %d of %d expected lines", self->dev[i],
-						     k, self->nwant[i]);
+		EXPECT_EQ(self->nwant[i], k)
+			TH_LOG("%s: %d of %d expected lines", self->dev[i], k, self->nwant[i]);
 	}
 }
 
@@ -404,7 +386,7 @@ TEST_F(platform, legacy_file)
 	for (i = 0; i < self->nr; i++) {
 		group = resv_device_group(self->dev[i]);
 		ASSERT_LE(0, group);
-		if (!alone_in_group(group))
+		if (resv_group_size(group) != 1)
 			continue;	/* the expectation is one device's */
 		nw = legacy_of(self->want[i], self->nwant[i], want);
 		n = resv_read_group(group, r, RESV_MAX);
@@ -539,8 +521,9 @@ FIXTURE_SETUP(platform_vfio)
 			bind_vfio_platform(self->dev[i], false);
 		self->bound = 0;
 	}
-	ASSERT_EQ(0, ret) TH_LOG("bind to vfio-platform failed: %s (vfio_platform.reset_required=0?)",
-				 strerror(-ret));
+	ASSERT_EQ(0, ret)
+		TH_LOG("bind to vfio-platform failed: %s (vfio_platform.reset_required=0?)",
+		       strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(platform_vfio)

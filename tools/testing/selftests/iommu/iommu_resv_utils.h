@@ -157,6 +157,24 @@ static inline char *resv_read_group_file(int group, const char *name, int *err)
 	return buf;
 }
 
+/* How many devices @group has now, or -errno */
+static inline int resv_group_size(int group)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/devices", group);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 /* Regions of a group from the legacy file; -errno, or -EBADMSG on a bad line. */
 static inline int resv_read_group(int group, struct resv_region *r, int max)
 {
