@@ -40,7 +40,13 @@ esac
 	-I "$OUT/patched/src/tools/testing/selftests/iommu" -I "$OUT/patched/src/tools/testing/selftests" \
 	-o "$guest/resv-bench" "$here/guest/resv-bench.c" || die "building resv-bench failed"
 printf '#!/bin/sh\n/bin/resv-bench map regions sysfs attach\n' > "$bdir/run-bench.sh"
-"$here/mkinitramfs.sh" "$arch" "$bdir/bench-$arch.cpio.gz" "$OUT/host/gen_init_cpio" "$bb" \
+# The kernel's initramfs packer, built for this host (make check builds it too)
+gen=$OUT/host/gen_init_cpio
+if [ ! -x "$gen" ]; then
+	mkdir -p "$OUT/host"
+	gcc -O2 -o "$gen" "$OUT/patched/src/usr/gen_init_cpio.c" || die "building gen_init_cpio failed"
+fi
+"$here/mkinitramfs.sh" "$arch" "$bdir/bench-$arch.cpio.gz" "$gen" "$bb" \
 	"bin:resv-bench=$guest/resv-bench" "run-me=$bdir/run-bench.sh" >/dev/null
 
 # Groups of 8 and 64 devices: a PCIe-to-PCI bridge and 7 or 63 edu functions
