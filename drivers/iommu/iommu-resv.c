@@ -182,7 +182,6 @@ bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
 			return true;
 	return false;
 }
-EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_has_member);
 
 static int cmp_str(const char *a, const char *b)
 {

@@ -10,7 +10,6 @@
 #include <linux/mutex.h>
 
 struct iommu_group;
-struct seq_file;
 
 #define IOMMU_RESV_NR_TYPES	(IOMMU_RESV_SW_MSI + 1)
 
