@@ -330,9 +330,11 @@ def legacy_without_new_kinds(detail):
                    for start, _, end, legacy in sorted(spans))
 
 
-def group_dump(out):
-    """{device: its group's reserved_regions text} from @@GROUP/@@R/@@D lines,
-    and {"device type": its group's default domain type} from @@TYPE lines.
+def group_dump(out, when='tests'):
+    """{device: its group's reserved_regions text} from the @@GROUP/@@R/@@D
+    lines the guest sent after "@@DUMP @when" (boot: before the tests, tests:
+    after them), and {"device type": its group's default domain type} from
+    its @@TYPE lines.
 
     Keyed by device, not group: group numbering, and on DT the grouping
     itself (ACS enabled from enumeration), may differ between kernels; what
@@ -347,8 +349,13 @@ def group_dump(out):
             for dev in members:
                 groups[dev] = legacy_without_new_kinds(detail)
 
+    inside = False
     for line in out.splitlines():
-        if line.startswith('@@GROUP '):
+        if line.startswith('@@DUMP ') or line == '@@DONE':
+            inside = line == '@@DUMP ' + when
+        elif not inside:
+            continue
+        elif line.startswith('@@GROUP '):
             close()
             members, detail = line[8:].split(), []
             for dev in members:
@@ -376,16 +383,17 @@ BASE_DIFFERS = {
 }
 
 
-def compare_dumps(mine, other):
+def compare_dumps(mine, other, at_boot=False):
     """Verdicts: each device's group file, and its group's default domain
     type (the series probes DT/ACPI devices at add; the decision for the
     devices present at boot must not change), must read the same on both kernels;
     a device grouped on only one of them (the series groups unbound DT
     devices, upstream does not) is compared where it exists on both, except
-    the DT boot's platform devices, which must be grouped on both, and those
-    of BASE_DIFFERS, which must read differently."""
+    the DT boot's platform devices, which after the tests (that bind them)
+    must be grouped on both, and those of BASE_DIFFERS, which must read
+    differently."""
     verdicts = []
-    if any(dev in mine for dev in DT_PLATFORM_DEVICES):
+    if not at_boot and any(dev in mine for dev in DT_PLATFORM_DEVICES):
         for dev in DT_PLATFORM_DEVICES:
             if dev not in mine or dev not in other:
                 verdicts.append(('fail', dev, 'not grouped on both kernels, not compared'))
@@ -517,7 +525,9 @@ def judge(res, expected_tests, ktree, kunit_suites=(), kcsan_touched=None):
     verdicts += module_verdicts(res['out'])
     verdicts += kunit_results(res['console_log'], ktree, kunit_suites)
     if res['timed_out']:
-        verdicts.append(('fail', 'boot', 'timed out'))
+        running = [t for t, (_, rc) in sections.items() if rc is None]
+        verdicts.append(('fail', 'boot', 'timed out' +
+                         (f' in {running[0]}' if running else '')))
     elif '@@DONE' not in res['out']:
         verdicts.append(('fail', 'boot', 'the guest did not finish its tests'))
     console = res['console']
@@ -570,8 +580,12 @@ def main():
                     help='tests mode, KCSAN kernel: the files (one per line, paths in '
                          '--ktree) the series adds or touches; a data race there fails, '
                          'one elsewhere is reported as a skip')
+    ap.add_argument('--boot-dump', metavar='FILE',
+                    help='tests mode: write the guest\'s group dump from before the tests')
     ap.add_argument('--compare-dumps', nargs=2, metavar=('MINE', 'OTHER'),
                     help='judge two dumps: reserved_regions must match per group')
+    ap.add_argument('--at-boot', action='store_true',
+                    help='with --compare-dumps: the dumps are from before the tests')
     args = ap.parse_args()
 
     if args.compare_dumps:
@@ -579,7 +593,8 @@ def main():
         for path in args.compare_dumps:
             with open(path) as f:
                 dumps.append(json.load(f))
-        sys.exit(record(compare_dumps(*dumps), args.label, args.results))
+        sys.exit(record(compare_dumps(*dumps, at_boot=args.at_boot), args.label,
+                        args.results))
     if args.judge_tap:
         with open(args.judge_tap, errors='replace') as f:
             text = f.read()
@@ -644,9 +659,10 @@ def main():
         with open(args.kcsan_touched) as f:
             touched = [l.strip() for l in f if l.strip()]
     verdicts = judge(res, tests, args.ktree or '', args.kunit_suites.split(), touched)
-    if args.dump:
-        with open(args.dump, 'w') as f:
-            json.dump(group_dump(res['out']), f, indent=1, sort_keys=True)
+    for path, when in ((args.dump, 'tests'), (args.boot_dump, 'boot')):
+        if path:
+            with open(path, 'w') as f:
+                json.dump(group_dump(res['out'], when), f, indent=1, sort_keys=True)
     print(f'vmrun: {label}: booted and ran in {res["seconds"]:.0f} s ({accel.upper()}); '
           f'console log: {res["console_log"]}')
     if res['qemu_out'].strip() and any(v == 'fail' for v, _, _ in verdicts):

@@ -114,6 +114,13 @@ def timeout_fails():
 
 
 @case
+def timeout_names_the_running_test():
+    vs = verdicts('@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n@@TEST t2\nTAP version 13\n',
+                  timed_out=True, tests=('t1', 't2'))
+    return any(v == 'fail' and d == 'timed out in t2' for v, _, d in vs)
+
+
+@case
 def splats_fail():
     ok = '@@TEST t1\n' + PASSING_TAP + '@@END t1 rc=0\n@@DONE\n'
     for splat in ('WARNING: CPU: 0 PID: 1 at drivers/iommu/iommu.c:1 x+0x1/0x2',
@@ -242,7 +249,7 @@ def kcsan_race_in_series_code_fails():
 
 @case
 def group_dumps_compared():
-    out = ('@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+    out = ('@@DUMP tests\n@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '
            'direct-relaxable\n@@R 0x00000000fee00000 0x00000000feefffff msi\n@@DONE\n')
     mine = vmrun.group_dump(out)
@@ -262,6 +269,16 @@ def group_dumps_compared():
 
 
 @case
+def boot_and_tests_dumps_kept_apart():
+    out = ('@@DUMP boot\n@@GROUP 0000:00:04.0 \n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+           '@@TEST t1\n@@END t1 rc=0\n'
+           '@@DUMP tests\n@@GROUP 0000:00:04.0 0000:00:05.0 \n'
+           '@@R 0x00000000fee00000 0x00000000feefffff msi\n@@DONE\n@@GROUP 0000:00:06.0 \n')
+    boot, tests = vmrun.group_dump(out, 'boot'), vmrun.group_dump(out)
+    return sorted(boot) == ['0000:00:04.0'] and sorted(tests) == ['0000:00:04.0', '0000:00:05.0']
+
+
+@case
 def dt_platform_devices_compared():
     msi = '0x0000000008000000 0x00000000080fffff msi\n'
     bogus = '0x0000000000001000 0x0020000000000fff reserved\n'
@@ -277,12 +294,15 @@ def dt_platform_devices_compared():
         # ... and reading the same there means the fix is no longer shown
         ('fail', 'iommu-resv-reserved') in verdicts(mine, mine) and
         # not grouped on the base kernel (not bound there): a failure
-        ('fail', 'iommu-resv-direct') in verdicts(mine, {'iommu-resv-reserved': bogus}))
+        ('fail', 'iommu-resv-direct') in verdicts(mine, {'iommu-resv-reserved': bogus}) and
+        # ... which it is not before the tests bind them
+        not vmrun.compare_dumps(mine, {'iommu-resv-reserved': bogus}, at_boot=True)[1:] and
+        vmrun.compare_dumps(mine, {'iommu-resv-reserved': bogus}, at_boot=True)[0][0] == 'pass')
 
 
 @case
 def group_types_compared():
-    out = ('@@GROUP 0000:00:04.0 \n@@TYPE DMA-FQ\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
+    out = ('@@DUMP tests\n@@GROUP 0000:00:04.0 \n@@TYPE DMA-FQ\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@DONE\n')
     mine = vmrun.group_dump(out)
     other = dict(mine, **{'0000:00:04.0 type': 'identity'})
@@ -295,7 +315,7 @@ def group_types_compared():
 def new_kinds_left_out_of_comparison():
     # A group with a bridge window (new, "reserved") and the MSI window: it
     # compares as the MSI window alone; a group without new kinds as its file.
-    out = ('@@GROUP 0000:01:00.0 \n'
+    out = ('@@DUMP tests\n@@GROUP 0000:01:00.0 \n'
            '@@R 0x00000000fe000000 0x00000000fe1fffff reserved\n'
            '@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@D 0x00000000fe000000 0x00000000fe1fffff bridge-window 0000:01:00.0 device /x\n'
