@@ -332,9 +332,10 @@ def legacy_without_new_kinds(detail):
 
 def group_dump(out, when='tests'):
     """{device: its group's reserved_regions text} from the @@GROUP/@@R/@@D
-    lines the guest sent after "@@DUMP @when" (boot: before the tests, tests:
-    after them), and {"device type": its group's default domain type} from
-    its @@TYPE lines.
+    lines the guest sent between "@@DUMP @when" and "@@DUMP @when end" (boot:
+    before the tests, tests: after them), and {"device type": its group's
+    default domain type} from its @@TYPE lines; {} for a dump that did not
+    end (a guest stopped in it must not pass for one with fewer groups).
 
     Keyed by device, not group: group numbering, and on DT the grouping
     itself (ACS enabled from enumeration), may differ between kernels; what
@@ -349,9 +350,10 @@ def group_dump(out, when='tests'):
             for dev in members:
                 groups[dev] = legacy_without_new_kinds(detail)
 
-    inside = False
+    inside = ended = False
     for line in out.splitlines():
         if line.startswith('@@DUMP ') or line == '@@DONE':
+            ended = ended or (inside and line == f'@@DUMP {when} end')
             inside = line == '@@DUMP ' + when
         elif not inside:
             continue
@@ -369,7 +371,7 @@ def group_dump(out, when='tests'):
         elif line.startswith('@@D ') and len(line.split()) == 7:
             detail.append(line[4:])
     close()
-    return groups
+    return groups if ended else {}
 
 
 # The platform devices topology/arm64-dt-platform.dtsi adds on the DT boot:
@@ -411,7 +413,7 @@ def compare_dumps(mine, other, at_boot=False):
     for dev in sorted(set(other) - set(mine)):
         verdicts.append(('fail', dev, 'grouped on the other kernel only'))
     if not verdicts:
-        verdicts.append(('fail', 'groups', 'no group dump from the guest'))
+        verdicts.append(('fail', 'groups', 'no device grouped on both kernels'))
     return verdicts
 
 
@@ -511,6 +513,24 @@ def kcsan_verdicts(console, ktree, touched):
     return verdicts or [('pass', 'kcsan', '')]
 
 
+def stopped_at(out, sections):
+    """Where a guest that did not finish was, from the last of init's markers."""
+    running = [t for t, (_, rc) in sections.items() if rc is None]
+    if running:
+        return 'in ' + running[0]
+    marks = [l for l in out.splitlines() if re.match(r'@@(BEGIN|DUMP|MODULE|END|KMEMLEAK)', l)]
+    if not marks:
+        return 'before the tests (at boot or while probing settled)'
+    last = marks[-1]
+    if last in ('@@DUMP boot', '@@DUMP tests'):
+        return 'in the group dump ' + ('before' if last.endswith('boot') else 'after') + \
+            ' the tests'
+    if last.startswith('@@MODULE') or last in ('@@BEGIN', '@@DUMP boot end') or \
+            last.startswith('@@BEGIN '):
+        return 'before the tests (loading the test modules)'
+    return 'after the tests'
+
+
 def judge(res, expected_tests, ktree, kunit_suites=(), kcsan_touched=None):
     """List of (verdict, name, detail) for one 'tests' boot; with @kcsan_touched
     (the files the series adds or touches), KCSAN reports are judged by place."""
@@ -525,11 +545,10 @@ def judge(res, expected_tests, ktree, kunit_suites=(), kcsan_touched=None):
     verdicts += module_verdicts(res['out'])
     verdicts += kunit_results(res['console_log'], ktree, kunit_suites)
     if res['timed_out']:
-        running = [t for t, (_, rc) in sections.items() if rc is None]
-        verdicts.append(('fail', 'boot', 'timed out' +
-                         (f' in {running[0]}' if running else '')))
+        verdicts.append(('fail', 'boot', 'timed out ' + stopped_at(res['out'], sections)))
     elif '@@DONE' not in res['out']:
-        verdicts.append(('fail', 'boot', 'the guest did not finish its tests'))
+        verdicts.append(('fail', 'boot', 'the guest did not finish its tests: it stopped ' +
+                         stopped_at(res['out'], sections)))
     console = res['console']
     if kcsan_touched is not None:
         # A KCSAN report is a splat of its own kind, judged below.
