@@ -13,7 +13,10 @@
  * depends on has changed, else a new one), copies its part of the text and
  * drops it before it returns. An open descriptor therefore pins nothing;
  * group->mutex is held only while a read() gathers, never across reads, and
- * readers, however many, make a group gather at most once per change.
+ * readers, however many, make a group gather at most once per change. The
+ * text of each file is formatted by the first read of a gathering and kept
+ * with it, so that the reads that follow, and the later pages of a long
+ * file, only copy.
  *
  * A read() returns whole lines only, unless the caller's buffer is shorter
  * than the line (then it continues the line on the next read()), so a
@@ -75,131 +78,156 @@ static const char * const iommu_resv_owner_names[] = {
 };
 
 /**
- * struct iommu_resv_out - the part of a file one read() returns
- * @buf: sysfs's buffer
- * @off: file offset of the read
- * @count: room in @buf
- * @pos: file offset of the next line
- * @done: bytes copied to @buf
- * @err: a line could not be formatted (-ENOMEM)
+ * struct iommu_resv_render - a file's text being formatted
+ * @buf: where it goes, or NULL to measure it
+ * @size: room in @buf
+ * @len: length so far
  */
-struct iommu_resv_out {
+struct iommu_resv_render {
 	char *buf;
-	loff_t off;
-	size_t count;
-	loff_t pos;
-	size_t done;
-	int err;
+	size_t size;
+	size_t len;
 };
 
-/*
- * Account for one line of the file; copy it if it is in the range the read
- * asks for. Returns false once the read is full (the line did not fit whole)
- * or failed.
- */
 static __printf(2, 3)
-bool iommu_resv_out_line(struct iommu_resv_out *out, const char *fmt, ...)
+void iommu_resv_render_line(struct iommu_resv_render *r, const char *fmt, ...)
 {
-	char short_line[128], *line = short_line;
-	size_t len, from, n;
 	va_list args;
 
 	va_start(args, fmt);
-	len = vsnprintf(NULL, 0, fmt, args);
+	r->len += vsnprintf(r->buf ? r->buf + r->len : NULL,
+			    r->buf ? r->size - r->len : 0, fmt, args);
 	va_end(args);
-	if (out->pos + len <= out->off) {
-		out->pos += len;
-		return true;
-	}
-	from = out->off > out->pos ? out->off - out->pos : 0;
-	n = min(len - from, out->count - out->done);
-	/* Whole lines after the first one; a part only to make progress. */
-	if (out->done && n < len - from)
-		return false;
-	/* Long owner paths only: most lines fit on the stack. */
-	if (len >= sizeof(short_line)) {
-		line = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
-		if (!line) {
-			out->err = -ENOMEM;
-			return false;
-		}
-	}
-	va_start(args, fmt);
-	vsnprintf(line, len + 1, fmt, args);
-	va_end(args);
-	memcpy(out->buf + out->done, line + from, n);
-	if (line != short_line)
-		kfree(line);
-	out->done += n;
-	out->pos += len;
-	return out->done < out->count;
 }
 
-static int iommu_resv_legacy_print(struct iommu_resv_snapshot *snap,
-				   struct iommu_resv_out *out)
+static void iommu_resv_render_merged(const struct iommu_resv_snapshot *snap,
+				     const struct iommu_resv_line *lines,
+				     unsigned int nr, struct iommu_resv_render *r)
 {
 	unsigned int i;
 
 	for (i = 0; i < snap->nr_spans; i++) {
 		const struct iommu_resv_span *span = &snap->spans[i];
 
-		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s\n",
-					 (long long)span->start, (long long)span->end,
-					 iommu_resv_legacy_names[span->type]))
-			break;
+		iommu_resv_render_line(r, "0x%016llx 0x%016llx %s\n",
+				       (long long)span->start, (long long)span->end,
+				       iommu_resv_legacy_names[span->type]);
 	}
-	return 0;
 }
 
-static int iommu_resv_detail_print(struct iommu_resv_snapshot *snap,
-				   struct iommu_resv_out *out)
+static void iommu_resv_render_detail(const struct iommu_resv_snapshot *snap,
+				     const struct iommu_resv_line *lines,
+				     unsigned int nr, struct iommu_resv_render *r)
 {
-	const struct iommu_resv_line *lines;
-	unsigned int i, nr;
+	unsigned int i;
 
-	lines = iommu_resv_snapshot_lines(snap, &nr);
-	if (IS_ERR(lines))
-		return PTR_ERR(lines);
 	for (i = 0; i < nr; i++) {
-		const struct iommu_resv_region *r = lines[i].entry->region;
+		const struct iommu_resv_region *region = lines[i].entry->region;
 
-		if (!iommu_resv_out_line(out, "0x%016llx 0x%016llx %s %s %s %s\n",
-					 (long long)lines[i].start, (long long)lines[i].end,
-					 iommu_resv_type_name(r), lines[i].entry->dev_name,
-					 iommu_resv_owner_names[r->owner_type],
-					 r->owner ?: "-"))
-			break;
+		iommu_resv_render_line(r, "0x%016llx 0x%016llx %s %s %s %s\n",
+				       (long long)lines[i].start, (long long)lines[i].end,
+				       iommu_resv_type_name(region), lines[i].entry->dev_name,
+				       iommu_resv_owner_names[region->owner_type],
+				       region->owner ?: "-");
 	}
-	return 0;
+}
+
+static void (* const iommu_resv_renderers[IOMMU_RESV_NR_VIEWS])
+	(const struct iommu_resv_snapshot *snap, const struct iommu_resv_line *lines,
+	 unsigned int nr, struct iommu_resv_render *r) = {
+	[IOMMU_RESV_VIEW_MERGED]	= iommu_resv_render_merged,
+	[IOMMU_RESV_VIEW_DETAIL]	= iommu_resv_render_detail,
+};
+
+/*
+ * The text of @view for @snap: formatted by the first reader (measured, then
+ * written), then shared by every read of this gathering.
+ */
+static const struct iommu_resv_text *iommu_resv_text(struct iommu_resv_snapshot *snap,
+						     enum iommu_resv_view view)
+{
+	struct iommu_resv_text *text = &snap->text[view];
+	const struct iommu_resv_line *lines = NULL;
+	struct iommu_resv_render r = {};
+	unsigned int nr = 0;
+	char *buf;
+
+	/* Pairs with the release below: @len is set before @buf. */
+	if (smp_load_acquire(&text->buf))
+		return text;
+	if (view == IOMMU_RESV_VIEW_DETAIL) {
+		lines = iommu_resv_snapshot_lines(snap, &nr);
+		if (IS_ERR(lines))
+			return ERR_CAST(lines);
+	}
+	mutex_lock(&snap->views_lock);
+	if (text->buf)
+		goto unlock;
+	iommu_resv_renderers[view](snap, lines, nr, &r);
+	buf = kvmalloc(r.len + 1, GFP_KERNEL);
+	if (!buf) {
+		text = ERR_PTR(-ENOMEM);
+		goto unlock;
+	}
+	r = (struct iommu_resv_render) { .buf = buf, .size = r.len + 1 };
+	iommu_resv_renderers[view](snap, lines, nr, &r);
+	text->len = r.len;
+	smp_store_release(&text->buf, buf);
+unlock:
+	mutex_unlock(&snap->views_lock);
+	return text;
+}
+
+/*
+ * Copy @text from @off to @buf: whole lines, unless the first one does not
+ * fit in @count alone (then as much of it as fits, to make progress).
+ */
+static size_t iommu_resv_copy_lines(const struct iommu_resv_text *text, char *buf,
+				    loff_t off, size_t count)
+{
+	size_t n;
+
+	if (off >= text->len)
+		return 0;
+	n = min_t(size_t, count, text->len - off);
+	if (off + n < text->len) {
+		size_t whole = n;
+
+		while (whole && text->buf[off + whole - 1] != '\n')
+			whole--;
+		if (whole)
+			n = whole;
+	}
+	memcpy(buf, text->buf + off, n);
+	return n;
 }
 
 static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
-			       size_t count,
-			       int (*print)(struct iommu_resv_snapshot *snap,
-					    struct iommu_resv_out *out))
+			       size_t count, enum iommu_resv_view view)
 {
-	struct iommu_resv_out out = { .buf = buf, .off = off, .count = count };
+	const struct iommu_resv_text *text;
 	struct iommu_resv_snapshot *snap;
-	int ret;
+	ssize_t ret;
 
 	if (!count)
 		return 0;
 	snap = iommu_group_resv_snapshot_get(iommu_group_from_kobj(kobj));
 	if (IS_ERR(snap))
 		return PTR_ERR(snap);
-	ret = print(snap, &out);
+	text = iommu_resv_text(snap, view);
+	if (IS_ERR(text))
+		ret = PTR_ERR(text);
+	else
+		ret = iommu_resv_copy_lines(text, buf, off, count);
 	iommu_resv_snapshot_put(snap);
-	if (ret)
-		return ret;
-	/* Whole lines copied before a failure stand: the next read() goes on. */
-	return out.done ?: out.err;
+	return ret;
 }
 
 static ssize_t reserved_regions_read(struct file *filp, struct kobject *kobj,
 				     struct bin_attribute *attr, char *buf,
 				     loff_t off, size_t count)
 {
-	return iommu_resv_read(kobj, buf, off, count, iommu_resv_legacy_print);
+	return iommu_resv_read(kobj, buf, off, count, IOMMU_RESV_VIEW_MERGED);
 }
 
 static ssize_t reserved_regions_detail_read(struct file *filp,
@@ -207,7 +235,7 @@ static ssize_t reserved_regions_detail_read(struct file *filp,
 					    struct bin_attribute *attr,
 					    char *buf, loff_t off, size_t count)
 {
-	return iommu_resv_read(kobj, buf, off, count, iommu_resv_detail_print);
+	return iommu_resv_read(kobj, buf, off, count, IOMMU_RESV_VIEW_DETAIL);
 }
 
 /* Size 0: as long as the list, which only a read() knows. */

@@ -46,7 +46,7 @@ struct iommu_resv_snapshot *iommu_resv_snapshot_alloc(unsigned long gen)
 	if (!snap)
 		return NULL;
 	kref_init(&snap->ref);
-	mutex_init(&snap->lines_lock);
+	mutex_init(&snap->views_lock);
 	snap->gen = gen;
 	return snap;
 }
@@ -67,8 +67,10 @@ static void iommu_resv_snapshot_release(struct kref *ref)
 	kvfree(snap->members);
 	kvfree(snap->entries);
 	kvfree((void *)snap->lines);
+	for (i = 0; i < IOMMU_RESV_NR_VIEWS; i++)
+		kvfree(snap->text[i].buf);
 	kvfree(snap->spans);
-	mutex_destroy(&snap->lines_lock);
+	mutex_destroy(&snap->views_lock);
 	kfree(snap);
 }
 
@@ -313,12 +315,12 @@ const struct iommu_resv_line *iommu_resv_snapshot_lines(struct iommu_resv_snapsh
 {
 	const struct iommu_resv_line *lines;
 
-	mutex_lock(&snap->lines_lock);
+	mutex_lock(&snap->views_lock);
 	if (!snap->lines && snap->nr)
 		snap->lines = iommu_resv_make_lines(snap, &snap->nr_lines);
 	lines = snap->lines;
 	*nr_lines = snap->nr_lines;
-	mutex_unlock(&snap->lines_lock);
+	mutex_unlock(&snap->views_lock);
 	if (!lines && snap->nr)
 		return ERR_PTR(-ENOMEM);
 	return lines;

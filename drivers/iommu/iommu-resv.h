@@ -66,6 +66,28 @@ struct iommu_resv_span {
 };
 
 /**
+ * enum iommu_resv_view - the files a snapshot is read through
+ * @IOMMU_RESV_VIEW_MERGED: reserved_regions
+ * @IOMMU_RESV_VIEW_DETAIL: reserved_regions_detail
+ * @IOMMU_RESV_NR_VIEWS: number of views
+ */
+enum iommu_resv_view {
+	IOMMU_RESV_VIEW_MERGED,
+	IOMMU_RESV_VIEW_DETAIL,
+	IOMMU_RESV_NR_VIEWS,
+};
+
+/**
+ * struct iommu_resv_text - a file's text as a snapshot reads
+ * @buf: the text, NULL until a read first asks for it
+ * @len: its length, set before @buf is published
+ */
+struct iommu_resv_text {
+	const char *buf;
+	size_t len;
+};
+
+/**
  * struct iommu_resv_snapshot - every reserved region of a group, per member
  * @ref: one for the group's cache, one for each user
  * @gen: iommu_group_resv_generation() read before the group was gathered
@@ -76,17 +98,19 @@ struct iommu_resv_span {
  * @size: allocated number of entries
  * @spans: the merged view, in file order (iommu_resv_snapshot_seal())
  * @nr_spans: number of spans
- * @lines_lock: serializes the first computation of @lines
+ * @views_lock: serializes the first computation of @lines and of each @text
  * @lines: the detailed view, in file order, computed when first asked for
  *	   (iommu_resv_snapshot_lines()), or NULL
  * @nr_lines: number of lines
+ * @text: each file's text, rendered by its first read (iommu-resv-sysfs.c)
  *
  * Gathered in one pass with the group's member list stable, then sealed:
  * both views are computed from the same entries, so they always agree, and
  * the entries are read-only from then on. The group keeps the newest one and
  * hands it out until its generation moves (iommu_group_resv_snapshot_get()),
  * so readers of the sysfs files and VFIO and iommufd attaching the group
- * share one gathering. Only readers of the detailed view need its lines.
+ * share one gathering. Only readers of the detailed view need its lines,
+ * and a file's text is formatted once per gathering, not once per read.
  */
 struct iommu_resv_snapshot {
 	struct kref ref;
@@ -98,9 +122,10 @@ struct iommu_resv_snapshot {
 	unsigned int size;
 	struct iommu_resv_span *spans;
 	unsigned int nr_spans;
-	struct mutex lines_lock;	/* the first computation of @lines */
+	struct mutex views_lock;
 	const struct iommu_resv_line *lines;
 	unsigned int nr_lines;
+	struct iommu_resv_text text[IOMMU_RESV_NR_VIEWS];
 };
 
 static inline phys_addr_t iommu_resv_end(const struct iommu_resv_region *region)
