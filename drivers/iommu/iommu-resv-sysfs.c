@@ -172,6 +172,7 @@ static const struct iommu_resv_text *iommu_resv_text(struct iommu_resv_snapshot 
 	r = (struct iommu_resv_render) { .buf = buf, .size = r.len + 1 };
 	iommu_resv_renderers[view](snap, lines, nr, &r);
 	text->len = r.len;
+	/* Pairs with the acquire above: a reader that sees @buf sees @len. */
 	smp_store_release(&text->buf, buf);
 unlock:
 	mutex_unlock(&snap->views_lock);

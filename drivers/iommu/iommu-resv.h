@@ -122,7 +122,7 @@ struct iommu_resv_snapshot {
 	unsigned int size;
 	struct iommu_resv_span *spans;
 	unsigned int nr_spans;
-	struct mutex views_lock;
+	struct mutex views_lock;	/* first computation of @lines and @text */
 	const struct iommu_resv_line *lines;
 	unsigned int nr_lines;
 	struct iommu_resv_text text[IOMMU_RESV_NR_VIEWS];
