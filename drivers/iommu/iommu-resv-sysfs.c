@@ -16,17 +16,22 @@
  * readers, however many, make a group gather at most once per change. The
  * text of each file is formatted by the first read of a gathering and kept
  * with it, so that the reads that follow, and the later pages of a long
- * file, only copy.
+ * file, only copy. That text belongs to the shared gathering, as its entries
+ * do: at most one per file per gathering, freed with it, and not charged to
+ * the reader that happened to format it first.
  *
  * A read() returns whole lines only, unless the caller's buffer is shorter
- * than the line (then it continues the line on the next read()), so a
- * reader never gets half a line of one gathering followed by the rest of a
- * line of another. If the regions cannot all be gathered, read() fails with
- * the error (e.g. ENOMEM) instead of returning a partial list.
+ * than the line (then it continues the line on the next read()). A read()
+ * starts at its offset in the text as it is now: a sequence of reads that
+ * races a change can get text of both lists, down to part of a line, as the
+ * ABI says. If the regions cannot all be gathered, read() fails with the
+ * error (e.g. ENOMEM) instead of returning a partial list.
  */
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/string.h>
+
+#include <kunit/visibility.h>
 
 #include "iommu-resv.h"
 
@@ -100,9 +105,9 @@ void iommu_resv_render_line(struct iommu_resv_render *r, const char *fmt, ...)
 	va_end(args);
 }
 
+/* reserved_regions: one line per span of the merged view */
 static void iommu_resv_render_merged(const struct iommu_resv_snapshot *snap,
-				     const struct iommu_resv_line *lines,
-				     unsigned int nr, struct iommu_resv_render *r)
+				     struct iommu_resv_render *r)
 {
 	unsigned int i;
 
@@ -115,8 +120,8 @@ static void iommu_resv_render_merged(const struct iommu_resv_snapshot *snap,
 	}
 }
 
-static void iommu_resv_render_detail(const struct iommu_resv_snapshot *snap,
-				     const struct iommu_resv_line *lines,
+/* reserved_regions_detail: one line per line of the detailed view */
+static void iommu_resv_render_detail(const struct iommu_resv_line *lines,
 				     unsigned int nr, struct iommu_resv_render *r)
 {
 	unsigned int i;
@@ -132,29 +137,35 @@ static void iommu_resv_render_detail(const struct iommu_resv_snapshot *snap,
 	}
 }
 
-static void (* const iommu_resv_renderers[IOMMU_RESV_NR_VIEWS])
-	(const struct iommu_resv_snapshot *snap, const struct iommu_resv_line *lines,
-	 unsigned int nr, struct iommu_resv_render *r) = {
-	[IOMMU_RESV_VIEW_MERGED]	= iommu_resv_render_merged,
-	[IOMMU_RESV_VIEW_DETAIL]	= iommu_resv_render_detail,
-};
+static void iommu_resv_render(const struct iommu_resv_snapshot *snap,
+			      enum iommu_resv_view view,
+			      const struct iommu_resv_line *lines, unsigned int nr,
+			      struct iommu_resv_render *r)
+{
+	if (view == IOMMU_RESV_VIEW_DETAIL)
+		iommu_resv_render_detail(lines, nr, r);
+	else
+		iommu_resv_render_merged(snap, r);
+}
 
 /*
  * The text of @view for @snap: formatted by the first reader (measured, then
  * written), then shared by every read of this gathering.
  */
-static const struct iommu_resv_text *iommu_resv_text(struct iommu_resv_snapshot *snap,
-						     enum iommu_resv_view view)
+static const struct iommu_resv_text *iommu_resv_get_text(struct iommu_resv_snapshot *snap,
+							 enum iommu_resv_view view)
 {
 	struct iommu_resv_text *text = &snap->text[view];
 	const struct iommu_resv_line *lines = NULL;
 	struct iommu_resv_render r = {};
 	unsigned int nr = 0;
+	size_t len;
 	char *buf;
 
 	/* Pairs with the release below: @len is set before @buf. */
 	if (smp_load_acquire(&text->buf))
 		return text;
+	/* Before views_lock, which computing the lines takes too */
 	if (view == IOMMU_RESV_VIEW_DETAIL) {
 		lines = iommu_resv_snapshot_lines(snap, &nr);
 		if (IS_ERR(lines))
@@ -163,15 +174,22 @@ static const struct iommu_resv_text *iommu_resv_text(struct iommu_resv_snapshot 
 	mutex_lock(&snap->views_lock);
 	if (text->buf)
 		goto unlock;
-	iommu_resv_renderers[view](snap, lines, nr, &r);
-	buf = kvmalloc(r.len + 1, GFP_KERNEL);
+	iommu_resv_render(snap, view, lines, nr, &r);
+	len = r.len;
+	buf = kvmalloc(len + 1, GFP_KERNEL);
 	if (!buf) {
 		text = ERR_PTR(-ENOMEM);
 		goto unlock;
 	}
-	r = (struct iommu_resv_render) { .buf = buf, .size = r.len + 1 };
-	iommu_resv_renderers[view](snap, lines, nr, &r);
-	text->len = r.len;
+	r = (struct iommu_resv_render) { .buf = buf, .size = len + 1 };
+	iommu_resv_render(snap, view, lines, nr, &r);
+	/* A sealed snapshot does not change: both passes must agree. */
+	if (WARN_ON_ONCE(r.len != len)) {
+		kvfree(buf);
+		text = ERR_PTR(-EIO);
+		goto unlock;
+	}
+	text->len = len;
 	/* Pairs with the acquire above: a reader that sees @buf sees @len. */
 	smp_store_release(&text->buf, buf);
 unlock:
@@ -179,12 +197,20 @@ unlock:
 	return text;
 }
 
-/*
- * Copy @text from @off to @buf: whole lines, unless the first one does not
- * fit in @count alone (then as much of it as fits, to make progress).
+/**
+ * iommu_resv_copy_lines - copy the part of a file's text one read() returns
+ * @text: the text
+ * @buf: where to copy it
+ * @off: file offset of the read
+ * @count: room in @buf
+ *
+ * Whole lines from @off, unless the first one does not fit in @count alone:
+ * then as much of it as fits, to make progress.
+ *
+ * Return: the number of bytes copied, 0 at or past the end of the text.
  */
-static size_t iommu_resv_copy_lines(const struct iommu_resv_text *text, char *buf,
-				    loff_t off, size_t count)
+VISIBLE_IF_KUNIT size_t iommu_resv_copy_lines(const struct iommu_resv_text *text,
+					      char *buf, loff_t off, size_t count)
 {
 	size_t n;
 
@@ -202,6 +228,7 @@ static size_t iommu_resv_copy_lines(const struct iommu_resv_text *text, char *bu
 	memcpy(buf, text->buf + off, n);
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_copy_lines);
 
 static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
 			       size_t count, enum iommu_resv_view view)
@@ -215,7 +242,7 @@ static ssize_t iommu_resv_read(struct kobject *kobj, char *buf, loff_t off,
 	snap = iommu_group_resv_snapshot_get(iommu_group_from_kobj(kobj));
 	if (IS_ERR(snap))
 		return PTR_ERR(snap);
-	text = iommu_resv_text(snap, view);
+	text = iommu_resv_get_text(snap, view);
 	if (IS_ERR(text))
 		ret = PTR_ERR(text);
 	else

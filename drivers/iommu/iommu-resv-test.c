@@ -525,6 +525,48 @@ static void snapshot_keeps_member_names(struct kunit *test)
 	iommu_resv_snapshot_put(snap);
 }
 
+/*
+ * What one read() of a file gets: whole lines from its offset, unless the
+ * first does not fit alone; nothing at or past the end.
+ */
+static void read_copies_whole_lines(struct kunit *test)
+{
+	static const char file[] = "aa\nbbbb\ncc\n";
+	static const struct {
+		loff_t off;
+		size_t count;
+		const char *want;
+	} reads[] = {
+		{ 0, 100, "aa\nbbbb\ncc\n" },
+		{ 0, 3, "aa\n" },
+		{ 0, 4, "aa\n" },		/* not the first byte of the next line */
+		{ 0, 2, "aa" },		/* a line longer than the buffer */
+		{ 1, 2, "a\n" },		/* the rest of a line */
+		{ 1, 6, "a\n" },
+		{ 1, 7, "a\nbbbb\n" },
+		{ 3, 1, "b" },
+		{ 8, 3, "cc\n" },
+		{ 8, 2, "cc" },
+		{ 8, 100, "cc\n" },
+		{ 11, 100, "" },
+		{ 12, 100, "" },
+		{ LLONG_MAX, 100, "" },
+	};
+	struct iommu_resv_text text = { .buf = file, .len = sizeof(file) - 1 };
+	struct iommu_resv_text empty = { .buf = "", .len = 0 };
+	char buf[100];
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < ARRAY_SIZE(reads); i++) {
+		memset(buf, 0, sizeof(buf));
+		n = iommu_resv_copy_lines(&text, buf, reads[i].off, reads[i].count);
+		KUNIT_EXPECT_EQ_MSG(test, n, strlen(reads[i].want), "read %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, buf, reads[i].want, "read %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, 0, iommu_resv_copy_lines(&empty, buf, 0, 100));
+}
+
 static struct kunit_case iommu_resv_test_cases[] = {
 	KUNIT_CASE(merge_same_type),
 	KUNIT_CASE(merge_types_stay_apart),
@@ -534,6 +576,7 @@ static struct kunit_case iommu_resv_test_cases[] = {
 	KUNIT_CASE(fail_each_allocation),
 	KUNIT_CASE(provider_failure_is_not_hidden),
 	KUNIT_CASE(snapshot_keeps_member_names),
+	KUNIT_CASE(read_copies_whole_lines),
 	KUNIT_CASE_SLOW(merge_thousands),
 	{}
 };

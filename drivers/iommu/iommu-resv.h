@@ -78,7 +78,7 @@ enum iommu_resv_view {
 };
 
 /**
- * struct iommu_resv_text - a file's text as a snapshot reads
+ * struct iommu_resv_text - a file's text, rendered from one snapshot
  * @buf: the text, NULL until a read first asks for it
  * @len: its length, set before @buf is published
  */
@@ -149,6 +149,8 @@ int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 #if IS_ENABLED(CONFIG_KUNIT)
 void *iommu_resv_alloc_array(void *old, size_t n, size_t size);
 struct iommu_resv_region *iommu_resv_alloc_span(const struct iommu_resv_span *span);
+size_t iommu_resv_copy_lines(const struct iommu_resv_text *text, char *buf,
+			     loff_t off, size_t count);
 #endif
 int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj);
 const char *iommu_resv_type_name(const struct iommu_resv_region *region);

@@ -158,10 +158,11 @@ static bool lines_from(char *got, const char *a, const char *b)
 }
 
 /*
- * Each read() gathers the group: small reads give the bytes of a whole read;
- * when the regions change between two read() calls, each line read is a
- * whole line of the list before or of the list after (never part of a line
- * of each); a read from offset 0 again sees the group as it is then.
+ * Small reads give the bytes of a whole read; a read() after a change reads
+ * the new list at its offset (the ABI allows text of both lists, down to
+ * part of a line): here the change shortens the list below the offset of the
+ * reads that follow it, so the sequence ends on whole lines of the list
+ * before; a read from offset 0 again sees the group as it is then.
  */
 TEST_F_TIMEOUT(many, read_sequences, 300)
 {
