@@ -525,8 +525,7 @@ def stopped_at(out, sections):
     if last in ('@@DUMP boot', '@@DUMP tests'):
         return 'in the group dump ' + ('before' if last.endswith('boot') else 'after') + \
             ' the tests'
-    if last.startswith('@@MODULE') or last in ('@@BEGIN', '@@DUMP boot end') or \
-            last.startswith('@@BEGIN '):
+    if last.startswith(('@@MODULE', '@@BEGIN')) or last == '@@DUMP boot end':
         return 'before the tests (loading the test modules)'
     return 'after the tests'
 
