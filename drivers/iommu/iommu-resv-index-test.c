@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/kref.h>
 #include <linux/slab.h>
 
 #include "iommu-resv.h"
@@ -30,9 +31,13 @@ static const struct fake_region fake_regions[] = {
 	{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
 };
 
-/* And, when fake_with_pci, PCI windows: one adjacent to the first region */
+/*
+ * And, when fake_with_pci, PCI windows: one adjacent to the first region,
+ * one across its start
+ */
 static const struct fake_region fake_pci_regions[] = {
 	{ 0x1100000, 0x11fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_BRIDGE_WINDOW },
+	{ 0x0f00000, 0x1000fff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_PEER_BAR },
 	{ 0x8000000, 0x80fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_HOST_WINDOW },
 };
 
@@ -134,6 +139,7 @@ static void index_finds_what_the_group_reports(struct kunit *test)
 {
 	struct index_test *t = test->priv;
 	const struct iommu_resv_index_node *n;
+	const struct iommu_resv_entry *e;
 	struct iommu_resv_index idx;
 
 	iommu_resv_index_init(&idx, 0);
@@ -145,11 +151,16 @@ static void index_finds_what_the_group_reports(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, n);
 	KUNIT_EXPECT_EQ(test, n->start, 0x1000000);
 	KUNIT_EXPECT_EQ(test, n->last, 0x10fffff);
-	KUNIT_EXPECT_STREQ(test, n->type_name, "reserved");
-	KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(t->dev));
-	KUNIT_EXPECT_STREQ(test, n->owner, "-");
+	KUNIT_EXPECT_EQ(test, n->type, IOMMU_RESV_RESERVED);
 	KUNIT_EXPECT_EQ(test, n->group_id, iommu_group_id(t->group));
 	KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)t);
+	/* A refusal names the region from the gathering */
+	e = iommu_resv_index_blame(n, 0x1000000, 0x1000fff);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->region->start, 0x1000000);
+	KUNIT_EXPECT_EQ(test, e->region->type, IOMMU_RESV_RESERVED);
+	KUNIT_EXPECT_STREQ(test, e->dev_name, dev_name(t->dev));
+	KUNIT_EXPECT_NULL(test, e->region->owner);
 
 	/* Where two overlap, the lower start is the answer */
 	n = iommu_resv_index_find(&idx, 0x10f0000, 0x1100fff);
@@ -157,14 +168,14 @@ static void index_finds_what_the_group_reports(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n->start, 0x1000000);
 	n = iommu_resv_index_find(&idx, 0x1100000, 0x1100fff);
 	KUNIT_ASSERT_NOT_NULL(test, n);
-	KUNIT_EXPECT_STREQ(test, n->type_name, "msi");
+	KUNIT_EXPECT_EQ(test, n->type, IOMMU_RESV_MSI);
 
 	/* Edges: the byte before and after a region are free */
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0xfff000, 0xffffff));
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x3ffffff));
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0xfedfffff, 0xfee00000));
-	KUNIT_EXPECT_STREQ(test, iommu_resv_index_find(&idx, 0xfeefffff, U64_MAX)->type_name,
-			   "sw-msi");
+	KUNIT_EXPECT_EQ(test, iommu_resv_index_find(&idx, 0xfeefffff, U64_MAX)->type,
+			IOMMU_RESV_SW_MSI);
 	/* Relaxable: not enforced, so not indexed */
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x4000000, 0x4ffffff));
 
@@ -272,7 +283,7 @@ static void index_and_merged_list_agree(struct kunit *test)
 static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 {
 	static const struct fake_region all[] = {
-		{ 0x1000000, 0x11fffff, IOMMU_RESV_RESERVED },
+		{ 0x0f00000, 0x11fffff, IOMMU_RESV_RESERVED },
 		{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },
 		{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
 		{ 0x8000000, 0x80fffff, IOMMU_RESV_RESERVED },
@@ -285,8 +296,10 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 	fake_with_pci = true;
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
-	KUNIT_EXPECT_EQ(test, count(&idx), 5);
+	/* The lines of the file, less the relaxable one */
+	KUNIT_EXPECT_EQ(test, count(&idx), 4);
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x11fffff));
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0xf00000, 0xf00fff));
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x8000000, 0x8000fff));
 	expect_merged(test, &list, all, ARRAY_SIZE(all));
 	iommu_put_resv_regions(NULL, &list);
@@ -297,6 +310,7 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x1180000, 0x11fffff));
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x8000000, 0x80fffff));
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0xf00000, 0xffffff));
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x10fffff, 0x10fffff));
 	expect_merged(test, &list, fake_regions, ARRAY_SIZE(fake_regions));
 	iommu_put_resv_regions(NULL, &list);
@@ -396,12 +410,15 @@ static void index_adds_one_device(struct kunit *test)
 	     n = iommu_resv_index_next(n, 0, U64_MAX)) {
 		KUNIT_EXPECT_PTR_EQ(test, n->dev, (const struct device *)dev2);
 		KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)dev2);
-		KUNIT_EXPECT_STREQ(test, n->dev_name, dev_name(dev2));
 		KUNIT_EXPECT_EQ(test, n->group_id, iommu_group_id(t->group));
+		/* The other member reports the same ranges first: never named */
+		KUNIT_EXPECT_STREQ(test, iommu_resv_index_blame(n, n->start, n->last)->dev_name,
+				   dev_name(dev2));
 	}
 	/* The group's gathering has both members' */
+	/* The group's lines: the two members' regions merge */
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
-	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 6);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 3);
 	iommu_resv_index_destroy(&idx);
 
 	/* Fails closed, as a group does (a provider says its regions changed) */
@@ -437,12 +454,93 @@ static void gathering_kept_until_a_change(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	KUNIT_EXPECT_PTR_NE(test, a, c);
 	KUNIT_EXPECT_EQ(test, c->gen, iommu_group_resv_generation(t->group));
-	KUNIT_EXPECT_EQ(test, c->nr, a->nr + 2);	/* the two PCI windows */
+	KUNIT_EXPECT_EQ(test, c->nr, a->nr + 3);	/* the three PCI windows */
 	/* The old one stays valid for whoever holds it */
 	KUNIT_EXPECT_EQ(test, a->nr_spans, 4);
 	iommu_resv_snapshot_put(a);
 	iommu_resv_snapshot_put(b);
 	iommu_resv_snapshot_put(c);
+}
+
+/*
+ * A refusal names, among the regions merged into the range it hits, the one
+ * with the lowest start that overlaps it; never one the index left out.
+ */
+static void refusal_names_a_merged_region(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	const struct iommu_resv_index_node *n;
+	const struct iommu_resv_entry *e;
+	struct iommu_resv_index idx;
+
+	fake_with_pci = true;
+	iommu_resv_index_init(&idx, 0);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	n = iommu_resv_index_find(&idx, 0x1150000, 0x1150fff);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	/* One line merges the peer BAR, the region and the bridge window */
+	KUNIT_EXPECT_EQ(test, n->start, 0xf00000);
+	KUNIT_EXPECT_EQ(test, n->last, 0x11fffff);
+	e = iommu_resv_index_blame(n, 0x1150000, 0x1150fff);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->region->kind, IOMMU_RESV_KIND_BRIDGE_WINDOW);
+	e = iommu_resv_index_blame(n, 0x10ff000, 0x1100fff);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->region->start, 0x1000000);
+	e = iommu_resv_index_blame(n, 0, 0x1000000);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->region->kind, IOMMU_RESV_KIND_PEER_BAR);
+	/* Past its end: nothing to name */
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_blame(n, 0x1200000, U64_MAX));
+	iommu_resv_index_destroy(&idx);
+
+	/* Without PCI windows the same range names the region, not the BAR */
+	iommu_resv_index_init(&idx, IOMMU_RESV_INDEX_NO_PCI_WINDOWS);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	n = iommu_resv_index_find(&idx, 0, 0x1000000);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_EXPECT_EQ(test, n->start, 0x1000000);
+	e = iommu_resv_index_blame(n, 0, 0x1000000);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->region->kind, IOMMU_RESV_KIND_NONE);
+	KUNIT_EXPECT_EQ(test, e->region->start, 0x1000000);
+	iommu_resv_index_destroy(&idx);
+}
+
+/*
+ * The ranges keep their gathering: after the group has gathered again, a
+ * refusal still names the regions of the gathering that was enforced (which
+ * KASAN checks), and the last range removed frees it.
+ */
+static void ranges_keep_their_gathering(struct kunit *test)
+{
+	struct index_test *t = test->priv;
+	struct iommu_resv_snapshot *kept, *now;
+	const struct iommu_resv_index_node *n;
+	struct iommu_resv_index idx;
+
+	iommu_resv_index_init(&idx, 0);
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
+	n = iommu_resv_index_find(&idx, 0x1000000, 0x1000000);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	kept = n->snap;
+	/* The group's and one per range */
+	KUNIT_EXPECT_EQ(test, kref_read(&kept->ref), 1 + 3);
+
+	iommu_resv_regions_changed(t->group);
+	now = iommu_group_resv_snapshot_get(t->group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, now);
+	KUNIT_EXPECT_PTR_NE(test, now, kept);
+	KUNIT_EXPECT_EQ(test, kref_read(&kept->ref), 3);
+	KUNIT_EXPECT_STREQ(test, iommu_resv_index_blame(n, 0x1000000, 0x1000000)->dev_name,
+			   dev_name(t->dev));
+	iommu_resv_snapshot_put(now);
+
+	/* Removing the ranges drops their references, and nothing else */
+	kref_get(&kept->ref);
+	iommu_resv_index_remove(&idx, t);
+	KUNIT_EXPECT_EQ(test, kref_read(&kept->ref), 1);
+	iommu_resv_snapshot_put(kept);
 }
 
 /* The generation moves with every change to a group's members or regions. */
@@ -483,6 +581,8 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_leaves_out_pci_windows_when_asked),
 	KUNIT_CASE(index_holds_regions_above_4g),
 	KUNIT_CASE(index_adds_one_device),
+	KUNIT_CASE(refusal_names_a_merged_region),
+	KUNIT_CASE(ranges_keep_their_gathering),
 	KUNIT_CASE(generation_moves_on_every_change),
 	{}
 };

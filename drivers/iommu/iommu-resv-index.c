@@ -4,9 +4,15 @@
  * avoid, for VFIO and iommufd.
  *
  * It is built from the same snapshot of a group as the group's sysfs files,
- * so what a VMM reads there is exactly what is enforced, and it keeps each
- * region's device and owner for the diagnostics. Lookups take O(log n) and
- * allocate nothing, so they fit in a MAP_DMA fast path.
+ * so what a VMM reads there is exactly what is enforced. It indexes merged
+ * ranges, not regions: the lines of the group's reserved_regions file for a
+ * user that enforces a group's list (VFIO type1), a device's own regions
+ * merged the same way for one that enforces per device (iommufd). A group of
+ * 64 functions behind one bridge reports 752 regions and has 3 lines. Each
+ * node keeps a reference to its snapshot, where a refusal looks up the
+ * region, device and owner to name, so names are neither copied nor
+ * formatted unless a refusal is reported. Lookups take O(log n) and allocate
+ * nothing, so they fit in a MAP_DMA fast path.
  *
  * IOMMU_RESV_DIRECT_RELAXABLE regions are not indexed: VFIO and iommufd let
  * userspace map over them (the device's RMRR-like use is abandoned when it is
@@ -18,10 +24,12 @@
 
 #include <linux/interval_tree_generic.h>
 #include <linux/iommu.h>
+#include <linux/kref.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include <trace/events/iommu.h>
 
@@ -59,108 +67,68 @@ static void remove_nodes(struct iommu_resv_index *idx, const void *tag)
 		if (tag && n->tag != tag)
 			continue;
 		resv_itree_remove(n, &idx->tree);
+		iommu_resv_snapshot_put(n->snap);
 		kfree(n);
 	}
 }
 
-static struct iommu_resv_index_node *
-new_node(const struct iommu_resv_entry *e, const void *tag, int group_id)
+static bool is_pci_window(const struct iommu_resv_region *region)
 {
-	const struct iommu_resv_region *r = e->region;
-	size_t dev_len = strlen(e->dev_name) + 1;
-	size_t owner_len = strlen(r->owner ?: "-") + 1;
-	struct iommu_resv_index_node *n;
-
-	/* One allocation, charged to the user it enforces for: names follow. */
-	n = kzalloc(sizeof(*n) + dev_len + owner_len, GFP_KERNEL_ACCOUNT);
-	if (!n)
-		return NULL;
-	n->start = r->start;
-	n->last = iommu_resv_end(r);
-	n->tag = tag;
-	n->dev = e->dev;
-	n->group_id = group_id;
-	n->type = r->type;
-	n->type_name = iommu_resv_type_name(r);
-	n->owner_type = r->owner_type;
-	n->dev_name = n->names;
-	n->owner = n->names + dev_len;
-	memcpy(n->names, e->dev_name, dev_len);
-	memcpy(n->names + dev_len, r->owner ?: "-", owner_len);
-	return n;
-}
-
-static bool left_out(const struct iommu_resv_index *idx, const struct iommu_resv_region *r)
-{
-	return (idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS) && iommu_resv_kind_is_pci(r->kind);
+	return iommu_resv_kind_is_pci(region->kind);
 }
 
 /*
- * The merged list of the entries the index keeps, when it leaves some out:
- * the snapshot's own merged view covers all of them.
+ * Index the spans of a snapshot (of every member, or @dev's only) under @tag,
+ * and list them merged if @merged. A node names no region: it references
+ * the snapshot, where a refusal looks its regions up.
  */
-static int merge_kept(const struct iommu_resv_index *idx,
-		      const struct iommu_resv_snapshot *snap, struct list_head *merged)
-{
-	struct iommu_resv_snapshot *kept;
-	unsigned int i;
-	LIST_HEAD(copies);
-	int ret;
-
-	kept = iommu_resv_snapshot_alloc(snap->gen);
-	if (!kept)
-		return -ENOMEM;
-	for (i = 0; i < snap->nr; i++) {
-		const struct iommu_resv_region *r = snap->entries[i].region;
-		struct iommu_resv_region *copy;
-
-		if (left_out(idx, r))
-			continue;
-		copy = iommu_alloc_resv_region(r->start, r->length, r->prot, r->type,
-					       GFP_KERNEL);
-		if (!copy) {
-			iommu_put_resv_regions(NULL, &copies);
-			iommu_resv_snapshot_put(kept);
-			return -ENOMEM;
-		}
-		list_add_tail(&copy->list, &copies);
-	}
-	ret = iommu_resv_snapshot_add(kept, NULL, "", &copies) ?:
-	      iommu_resv_snapshot_seal(kept) ?: iommu_resv_snapshot_merge(kept, merged);
-	iommu_resv_snapshot_put(kept);
-	return ret;
-}
-
-/*
- * Index the regions of a snapshot (all of them, or @dev's only) under @tag,
- * and list them merged if @merged.
- */
-static int add_snapshot(struct iommu_resv_index *idx, const struct iommu_resv_snapshot *snap,
+static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot *snap,
 			const struct device *dev, int group_id, const void *tag,
 			struct list_head *merged)
 {
-	unsigned int i;
+	bool skip_pci = idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS;
+	const struct iommu_resv_span *spans = snap->spans;
+	unsigned int i, nr_spans = snap->nr_spans;
+	struct iommu_resv_span *own = NULL;
 	int ret = 0;
 
-	for (i = 0; i < snap->nr; i++) {
-		const struct iommu_resv_entry *e = &snap->entries[i];
+	/* The group's file lines are the spans of every member's regions */
+	if (dev || skip_pci) {
+		ret = iommu_resv_snapshot_spans(snap, dev, skip_pci ? is_pci_window : NULL,
+						&own, &nr_spans);
+		if (ret)
+			return ret;
+		spans = own;
+	}
+	for (i = 0; i < nr_spans; i++) {
 		struct iommu_resv_index_node *n;
 
-		if ((dev && e->dev != dev) || left_out(idx, e->region) ||
-		    e->region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+		if (spans[i].type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
-		n = new_node(e, tag, group_id);
+		/* Charged to the user it enforces for */
+		n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 		if (!n) {
 			ret = -ENOMEM;
 			break;
 		}
+		kref_get(&snap->ref);
+		*n = (struct iommu_resv_index_node) {
+			.start = spans[i].start,
+			.last = spans[i].end,
+			.tag = tag,
+			.type = spans[i].type,
+			.flags = idx->flags,
+			.dev = dev,
+			.group_id = group_id,
+			.snap = snap,
+		};
 		resv_itree_insert(n, &idx->tree);
 	}
 	if (!ret && merged)
-		ret = idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS ?
-		      merge_kept(idx, snap, merged) : iommu_resv_snapshot_merge(snap, merged);
+		ret = iommu_resv_spans_list(spans, nr_spans, merged);
 	if (ret)
 		remove_nodes(idx, tag);
+	kvfree(own);
 	return ret;
 }
 
@@ -184,8 +152,11 @@ static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
  * @tag: what the caller adds them for (the group, a device...), not NULL;
  *	 iommu_resv_index_remove() takes them out by it
  *
- * Every region of every member device is indexed, except
- * IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out.
+ * The group's reserved regions are indexed as its reserved_regions file
+ * lists them, merged (one node per line), except IOMMU_RESV_DIRECT_RELAXABLE
+ * ones and those the index's flags leave out (the others are then merged
+ * without them). The nodes keep the gathering referenced until they are
+ * removed, with the member devices it references.
  *
  * Context: Process context; takes the group's resv_lock, then its mutex
  * when the group must be gathered (iommu_group_resv_snapshot_get()).
@@ -232,9 +203,9 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
  * @tag: as for iommu_resv_index_add_group()
  *
  * For a user that enforces per device rather than per group (iommufd): a
- * region of a member only matters for that member's own DMA. Every region
- * but IOMMU_RESV_DIRECT_RELAXABLE ones and those the index's flags leave out
- * is indexed.
+ * region of a member only matters for that member's own DMA. The device's
+ * regions are indexed merged as the group's reserved_regions file merges
+ * regions (by type), with the same exceptions as iommu_resv_index_add_group().
  *
  * The device's regions come from its group's gathering: a group whose
  * regions cannot all be gathered (any member's provider failing) cannot be
@@ -269,10 +240,12 @@ int iommu_resv_index_add_device(struct iommu_resv_index *idx, struct device *dev
 EXPORT_SYMBOL_GPL(iommu_resv_index_add_device);
 
 /**
- * iommu_resv_index_remove - drop the regions added with one tag
+ * iommu_resv_index_remove - drop the ranges added with one tag
  * @idx: the index
  * @tag: the tag given to iommu_resv_index_add_group() or
  *	 iommu_resv_index_add_device(), not NULL
+ *
+ * Context: As iommu_resv_index_destroy().
  */
 void iommu_resv_index_remove(struct iommu_resv_index *idx, const void *tag)
 {
@@ -282,7 +255,7 @@ void iommu_resv_index_remove(struct iommu_resv_index *idx, const void *tag)
 EXPORT_SYMBOL_GPL(iommu_resv_index_remove);
 
 /**
- * iommu_resv_index_move - move every region of one index into another
+ * iommu_resv_index_move - move every range of one index into another
  * @dst: the index that receives them
  * @src: the index that gives them; empty afterwards
  *
@@ -301,8 +274,11 @@ void iommu_resv_index_move(struct iommu_resv_index *dst, struct iommu_resv_index
 EXPORT_SYMBOL_GPL(iommu_resv_index_move);
 
 /**
- * iommu_resv_index_destroy - drop every region of an index
+ * iommu_resv_index_destroy - drop every range of an index
  * @idx: the index; empty and reusable afterwards
+ *
+ * Context: Process context; may sleep (it may drop the last reference to a
+ * gathering).
  */
 void iommu_resv_index_destroy(struct iommu_resv_index *idx)
 {
@@ -311,13 +287,13 @@ void iommu_resv_index_destroy(struct iommu_resv_index *idx)
 EXPORT_SYMBOL_GPL(iommu_resv_index_destroy);
 
 /**
- * iommu_resv_index_find - the first indexed region that overlaps a range
+ * iommu_resv_index_find - the first indexed range that overlaps a range
  * @idx: the index
  * @start: first IOVA of the range
  * @last: last IOVA of the range (inclusive)
  *
  * Context: Any context; the caller serialises against changes to @idx.
- * Return: the region with the lowest start among those overlapping
+ * Return: the indexed range with the lowest start among those overlapping
  * [@start, @last], or NULL. O(log n), no allocation.
  */
 const struct iommu_resv_index_node *
@@ -328,13 +304,13 @@ iommu_resv_index_find(const struct iommu_resv_index *idx, u64 start, u64 last)
 EXPORT_SYMBOL_GPL(iommu_resv_index_find);
 
 /**
- * iommu_resv_index_next - the next indexed region that overlaps a range
- * @n: a region iommu_resv_index_find() or this function returned
+ * iommu_resv_index_next - the next indexed range that overlaps a range
+ * @n: a range iommu_resv_index_find() or this function returned
  * @start: first IOVA of the range given to iommu_resv_index_find()
  * @last: last IOVA of that range (inclusive)
  *
  * Context: Any context; the caller serialises against changes to the index.
- * Return: the region after @n, by start, among those overlapping
+ * Return: the range after @n, by start, among those overlapping
  * [@start, @last], or NULL.
  */
 const struct iommu_resv_index_node *
@@ -345,25 +321,78 @@ iommu_resv_index_next(const struct iommu_resv_index_node *n, u64 start, u64 last
 EXPORT_SYMBOL_GPL(iommu_resv_index_next);
 
 /**
+ * iommu_resv_index_blame - the region a refusal names
+ * @n: an indexed range that overlaps [@start, @last]
+ * @start: first IOVA of the refused range
+ * @last: last IOVA of the refused range (inclusive)
+ *
+ * Among the regions merged into @n that overlap the range, the one with the
+ * lowest start (the first gathered, on a tie). A walk of the snapshot's
+ * entries: a slow path, for the log line and the trace event.
+ *
+ * Return: its entry in @n's snapshot, or NULL if none overlaps the range.
+ */
+VISIBLE_IF_KUNIT const struct iommu_resv_entry *
+iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 last)
+{
+	bool skip_pci = n->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS;
+	const struct iommu_resv_snapshot *snap = n->snap;
+	const struct iommu_resv_entry *blamed = NULL;
+	unsigned int i;
+
+	start = max(start, n->start);
+	last = min(last, n->last);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_entry *e = &snap->entries[i];
+		const struct iommu_resv_region *r = e->region;
+
+		if (r->type != n->type || (n->dev && e->dev != n->dev) ||
+		    (skip_pci && iommu_resv_kind_is_pci(r->kind)))
+			continue;
+		if (r->start > last || iommu_resv_end(r) < start)
+			continue;
+		if (!blamed || r->start < blamed->region->start)
+			blamed = e;
+	}
+	return blamed;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_index_blame);
+
+/**
  * iommu_resv_index_report - log why a range was refused
  * @rs: the caller's rate limit, so that one busy caller does not hide another
  * @what: the operation, e.g. "VFIO_IOMMU_MAP_DMA"
  * @start: first IOVA of the refused range
  * @last: last IOVA of the refused range
- * @n: the reserved region it overlaps, from iommu_resv_index_find()
+ * @n: the indexed range it overlaps, from iommu_resv_index_find()
  *
- * One rate-limited line names the range, the region, its type, the device
- * and group it belongs to, and its owner, as reserved_regions_detail has them;
- * the reserved_region_overlap trace event has every one.
+ * One rate-limited line names the range and the region it hits
+ * (iommu_resv_index_blame()): its range, type, device and group, and its
+ * owner, as reserved_regions_detail has them; the reserved_region_overlap
+ * trace event has every refusal.
  */
 void iommu_resv_index_report(struct ratelimit_state *rs, const char *what,
 			     u64 start, u64 last, const struct iommu_resv_index_node *n)
 {
-	trace_reserved_region_overlap(what, start, last, n);
-	if (!__ratelimit(rs))
+	bool log = __ratelimit(rs);
+	const struct iommu_resv_region *r;
+	const struct iommu_resv_entry *e;
+
+	/* Looking the region up walks the snapshot: only for a line or an event */
+	if (!log && !trace_reserved_region_overlap_enabled())
 		return;
-	pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx %s of %s in group %d, owner %s\n",
-		what, start, last, n->start, n->last, n->type_name,
-		n->dev_name, n->group_id, n->owner);
+	e = iommu_resv_index_blame(n, start, last);
+	/* A node merges regions that cover it: one overlaps what overlaps it */
+	if (WARN_ON_ONCE(!e))
+		return;
+	r = e->region;
+	trace_reserved_region_overlap(what, start, last, r->start, iommu_resv_end(r),
+				      iommu_resv_type_name(r), e->dev_name,
+				      n->group_id, r->owner ?: "-");
+	if (log)
+		pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx %s of %s in group %d, owner %s\n",
+			what, start, last, (u64)r->start, (u64)iommu_resv_end(r),
+			iommu_resv_type_name(r), e->dev_name, n->group_id,
+			r->owner ?: "-");
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_report);

@@ -327,27 +327,56 @@ const struct iommu_resv_line *iommu_resv_snapshot_lines(struct iommu_resv_snapsh
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_lines);
 
-/*
- * The merged view: one sweep in (start, type) order. A span of a type stays
- * open while the next region of that type joins it. Spans are created in the
- * order of their first region, which is already the output order.
+static bool iommu_resv_spans_keep(const struct iommu_resv_entry *e, const struct device *dev,
+				  bool (*skip)(const struct iommu_resv_region *region))
+{
+	return (!dev || e->dev == dev) && !(skip && skip(e->region));
+}
+
+/**
+ * iommu_resv_snapshot_spans - the merged view of some of a snapshot's regions
+ * @snap: the snapshot, with every member added
+ * @dev: only the regions reported for this member, or NULL for every member's
+ * @skip: leave out the regions for which it returns true, if not NULL
+ * @spans: set to the spans, to be freed with kvfree(), or NULL if none
+ * @nr_spans: set to their number
+ *
+ * Merged by the rules at the top of this file, in one sweep in (start, type)
+ * order: a span of a type stays open while the next region of that type
+ * joins it. Spans are created in the order of their first region, which is
+ * already the output order.
+ *
+ * Return: 0, or -ENOMEM.
  */
-static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
+int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
+			      const struct device *dev,
+			      bool (*skip)(const struct iommu_resv_region *region),
+			      struct iommu_resv_span **spans, unsigned int *nr_spans)
 {
 	struct iommu_resv_span *open[IOMMU_RESV_NR_TYPES] = {};
 	const struct iommu_resv_entry **order;
-	unsigned int i;
+	unsigned int i, nr = 0, n = 0;
+	struct iommu_resv_span *out;
 
-	snap->spans = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*snap->spans));
-	order = iommu_resv_alloc_array(NULL, snap->nr, sizeof(*order));
-	if (!snap->spans || !order) {
+	*spans = NULL;
+	*nr_spans = 0;
+	for (i = 0; i < snap->nr; i++)
+		nr += iommu_resv_spans_keep(&snap->entries[i], dev, skip);
+	if (!nr)
+		return 0;
+	out = iommu_resv_alloc_array(NULL, nr, sizeof(*out));
+	order = iommu_resv_alloc_array(NULL, nr, sizeof(*order));
+	if (!out || !order) {
+		kvfree(out);
 		kvfree(order);
 		return -ENOMEM;
 	}
 	for (i = 0; i < snap->nr; i++)
-		order[i] = &snap->entries[i];
-	sort(order, snap->nr, sizeof(*order), cmp_start_type, NULL);
-	for (i = 0; i < snap->nr; i++) {
+		if (iommu_resv_spans_keep(&snap->entries[i], dev, skip))
+			order[n++] = &snap->entries[i];
+	sort(order, nr, sizeof(*order), cmp_start_type, NULL);
+	n = 0;
+	for (i = 0; i < nr; i++) {
 		const struct iommu_resv_region *region = order[i]->region;
 		struct iommu_resv_span *span = open[region->type];
 
@@ -355,7 +384,7 @@ static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
 			span->end = max(span->end, iommu_resv_end(region));
 			continue;
 		}
-		span = &snap->spans[snap->nr_spans++];
+		span = &out[n++];
 		*span = (struct iommu_resv_span) {
 			.start = region->start,
 			.end = iommu_resv_end(region),
@@ -365,6 +394,8 @@ static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
 		open[region->type] = span;
 	}
 	kvfree(order);
+	*spans = out;
+	*nr_spans = n;
 	return 0;
 }
 
@@ -379,11 +410,38 @@ static int iommu_resv_seal_spans(struct iommu_resv_snapshot *snap)
  */
 int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
 {
-	if (!snap->nr)
-		return 0;
-	return iommu_resv_seal_spans(snap);
+	return iommu_resv_snapshot_spans(snap, NULL, NULL, &snap->spans,
+					 &snap->nr_spans);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_seal);
+
+/**
+ * iommu_resv_spans_list - a list of regions made from spans
+ * @spans: the spans, from iommu_resv_snapshot_spans()
+ * @nr_spans: their number
+ * @head: list to append the regions to, allocated anew (without owners);
+ *	  free them with iommu_put_resv_regions()
+ *
+ * Return: 0, or -ENOMEM with @head as it was.
+ */
+int iommu_resv_spans_list(const struct iommu_resv_span *spans, unsigned int nr_spans,
+			  struct list_head *head)
+{
+	LIST_HEAD(merged);
+	unsigned int i;
+
+	for (i = 0; i < nr_spans; i++) {
+		struct iommu_resv_region *region = iommu_resv_alloc_span(&spans[i]);
+
+		if (!region) {
+			iommu_put_resv_regions(NULL, &merged);
+			return -ENOMEM;
+		}
+		list_add_tail(&region->list, &merged);
+	}
+	list_splice_tail(&merged, head);
+	return 0;
+}
 
 /**
  * iommu_resv_snapshot_merge - the merged, ordered list of a sealed snapshot
@@ -396,19 +454,6 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_seal);
 int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 			      struct list_head *head)
 {
-	LIST_HEAD(merged);
-	unsigned int i;
-
-	for (i = 0; i < snap->nr_spans; i++) {
-		struct iommu_resv_region *region = iommu_resv_alloc_span(&snap->spans[i]);
-
-		if (!region) {
-			iommu_put_resv_regions(NULL, &merged);
-			return -ENOMEM;
-		}
-		list_add_tail(&region->list, &merged);
-	}
-	list_splice_tail(&merged, head);
-	return 0;
+	return iommu_resv_spans_list(snap->spans, snap->nr_spans, head);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_merge);

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 
 struct iommu_group;
+struct iommu_resv_index_node;
 
 #define IOMMU_RESV_NR_TYPES	(IOMMU_RESV_SW_MSI + 1)
 
@@ -145,12 +146,20 @@ bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
 				    const struct device *dev);
 int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 			      struct list_head *head);
+int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
+			      const struct device *dev,
+			      bool (*skip)(const struct iommu_resv_region *region),
+			      struct iommu_resv_span **spans, unsigned int *nr_spans);
+int iommu_resv_spans_list(const struct iommu_resv_span *spans, unsigned int nr_spans,
+			  struct list_head *head);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 void *iommu_resv_alloc_array(void *old, size_t n, size_t size);
 struct iommu_resv_region *iommu_resv_alloc_span(const struct iommu_resv_span *span);
 size_t iommu_resv_copy_lines(const struct iommu_resv_text *text, char *buf,
 			     loff_t off, size_t count);
+const struct iommu_resv_entry *
+iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 last);
 #endif
 int iommu_group_resv_sysfs_add(struct iommu_group *group, struct kobject *kobj);
 const char *iommu_resv_type_name(const struct iommu_resv_region *region);
