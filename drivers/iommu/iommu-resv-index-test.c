@@ -48,8 +48,14 @@ static const struct fake_region fake_high_regions[] = {
 	{ 0xffffffffffe00000ULL, U64_MAX, IOMMU_RESV_RESERVED },
 };
 
+/* And for fake_own_dev only, a region of its own */
+static const struct fake_region fake_own_regions[] = {
+	{ 0x2000000, 0x2000fff, IOMMU_RESV_RESERVED },
+};
+
 static int fake_fail_at = -1;
 static bool fake_with_pci, fake_with_high;
+static struct device *fake_own_dev;
 
 static int fake_add_regions(const struct fake_region *f, int nr, struct list_head *head)
 {
@@ -78,6 +84,8 @@ static int fake_get_resv_regions(struct device *dev, struct list_head *head)
 		ret = fake_add_regions(fake_pci_regions, ARRAY_SIZE(fake_pci_regions), head);
 	if (!ret && fake_with_high)
 		ret = fake_add_regions(fake_high_regions, ARRAY_SIZE(fake_high_regions), head);
+	if (!ret && dev == fake_own_dev)
+		ret = fake_add_regions(fake_own_regions, ARRAY_SIZE(fake_own_regions), head);
 	return ret;
 }
 
@@ -110,6 +118,7 @@ static int index_test_init(struct kunit *test)
 	fake_fail_at = -1;
 	fake_with_pci = false;
 	fake_with_high = false;
+	fake_own_dev = NULL;
 	test->priv = t;
 	return 0;
 }
@@ -211,9 +220,15 @@ static void index_removes_by_tag_and_moves(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count(&b), 0);
 }
 
+static void *failing_alloc_array(void *old, size_t n, size_t size)
+{
+	return NULL;
+}
+
 static void index_fails_closed(struct kunit *test)
 {
 	struct index_test *t = test->priv;
+	struct iommu_resv_snapshot *snap;
 	struct iommu_resv_index idx;
 
 	iommu_resv_index_init(&idx, 0);
@@ -222,6 +237,20 @@ static void index_fails_closed(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, count(&idx), 0);
 	}
 	fake_fail_at = -1;
+
+	/* Gathered, but a device's spans (or a group's without PCI) cannot be made */
+	snap = iommu_group_resv_snapshot_get(t->group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
+	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_device(&idx, t->dev, t->dev), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, count(&idx), 0);
+	iommu_resv_index_init(&idx, IOMMU_RESV_INDEX_NO_PCI_WINDOWS);
+	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, count(&idx), 0);
+	kunit_deactivate_static_stub(test, iommu_resv_alloc_array);
+	/* Nothing was held: only the group's and ours */
+	KUNIT_EXPECT_EQ(test, kref_read(&snap->ref), 2);
+	iommu_resv_snapshot_put(snap);
 }
 
 static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_span *span)
@@ -395,30 +424,43 @@ static void remove_member(struct device *dev)
 	iommu_group_remove_device(dev);
 }
 
-/* A device's own regions, and only them, tagged and attributed to it. */
+/*
+ * A device's own regions, and only them, tagged and attributed to it: the
+ * second member has a region of its own, which the first one's index lacks.
+ */
 static void index_adds_one_device(struct kunit *test)
 {
 	struct index_test *t = test->priv;
 	struct device *dev2 = add_member(test, t);
 	const struct iommu_resv_index_node *n;
+	const struct iommu_resv_entry *e;
 	struct iommu_resv_index idx;
 
+	fake_own_dev = dev2;
+	iommu_resv_regions_changed(t->group);
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), 0);
-	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 1);
+	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x2000000, 0x2000000));
 	for (n = iommu_resv_index_find(&idx, 0, U64_MAX); n;
 	     n = iommu_resv_index_next(n, 0, U64_MAX)) {
 		KUNIT_EXPECT_PTR_EQ(test, n->dev, (const struct device *)dev2);
 		KUNIT_EXPECT_PTR_EQ(test, n->tag, (const void *)dev2);
 		KUNIT_EXPECT_EQ(test, n->group_id, iommu_group_id(t->group));
 		/* The other member reports the same ranges first: never named */
-		KUNIT_EXPECT_STREQ(test, iommu_resv_index_blame(n, n->start, n->last)->dev_name,
-				   dev_name(dev2));
+		e = iommu_resv_index_blame(n, n->start, n->last);
+		KUNIT_ASSERT_NOT_NULL(test, e);
+		KUNIT_EXPECT_STREQ(test, e->dev_name, dev_name(dev2));
 	}
-	/* The group's gathering has both members' */
-	/* The group's lines: the two members' regions merge */
+	iommu_resv_index_destroy(&idx);
+
+	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, t->dev, t->dev), 0);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3);
+	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0x2000000, 0x2000000));
+
+	/* The group's lines: the two members' common regions merge */
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
-	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 3);
+	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 3 + 1);
 	iommu_resv_index_destroy(&idx);
 
 	/* Fails closed, as a group does (a provider says its regions changed) */
@@ -517,6 +559,7 @@ static void ranges_keep_their_gathering(struct kunit *test)
 	struct index_test *t = test->priv;
 	struct iommu_resv_snapshot *kept, *now;
 	const struct iommu_resv_index_node *n;
+	const struct iommu_resv_entry *e;
 	struct iommu_resv_index idx;
 
 	iommu_resv_index_init(&idx, 0);
@@ -532,8 +575,9 @@ static void ranges_keep_their_gathering(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, now);
 	KUNIT_EXPECT_PTR_NE(test, now, kept);
 	KUNIT_EXPECT_EQ(test, kref_read(&kept->ref), 3);
-	KUNIT_EXPECT_STREQ(test, iommu_resv_index_blame(n, 0x1000000, 0x1000000)->dev_name,
-			   dev_name(t->dev));
+	e = iommu_resv_index_blame(n, 0x1000000, 0x1000000);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_STREQ(test, e->dev_name, dev_name(t->dev));
 	iommu_resv_snapshot_put(now);
 
 	/* Removing the ranges drops their references, and nothing else */

@@ -106,7 +106,7 @@ static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot
 		if (spans[i].type == IOMMU_RESV_DIRECT_RELAXABLE)
 			continue;
 		/* Charged to the user it enforces for */
-		n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+		n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 		if (!n) {
 			ret = -ENOMEM;
 			break;
@@ -156,7 +156,12 @@ static int add_group(struct iommu_resv_index *idx, struct iommu_group *group,
  * lists them, merged (one node per line), except IOMMU_RESV_DIRECT_RELAXABLE
  * ones and those the index's flags leave out (the others are then merged
  * without them). The nodes keep the gathering referenced until they are
- * removed, with the member devices it references.
+ * removed, with the member devices it references: a member that leaves the
+ * group stays referenced (its memory only) until the user gathers again,
+ * which it does at its next use of the index when the group's generation
+ * has moved (iommu_group_resv_generation()). The gathering is the group's,
+ * shared with its sysfs readers and other users: only the nodes are charged
+ * to the caller.
  *
  * Context: Process context; takes the group's resv_lock, then its mutex
  * when the group must be gathered (iommu_group_resv_snapshot_get()).
@@ -199,7 +204,8 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_add_group_merged);
  * iommu_resv_index_add_device - index the reserved regions of one device
  * @idx: the index
  * @dev: the device; its regions are gathered as its group's sysfs files
- *	 gather them for it (its lines of reserved_regions_detail)
+ *	 gather them for it (the regions of its lines of
+ *	 reserved_regions_detail)
  * @tag: as for iommu_resv_index_add_group()
  *
  * For a user that enforces per device rather than per group (iommufd): a
@@ -322,7 +328,7 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_next);
 
 /**
  * iommu_resv_index_blame - the region a refusal names
- * @n: an indexed range that overlaps [@start, @last]
+ * @n: an indexed range
  * @start: first IOVA of the refused range
  * @last: last IOVA of the refused range (inclusive)
  *
@@ -330,7 +336,9 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_next);
  * lowest start (the first gathered, on a tie). A walk of the snapshot's
  * entries: a slow path, for the log line and the trace event.
  *
- * Return: its entry in @n's snapshot, or NULL if none overlaps the range.
+ * Return: its entry in @n's snapshot, or NULL if none overlaps the range
+ * (which a range that overlaps @n always does, unless a provider reported a
+ * region of length 0).
  */
 VISIBLE_IF_KUNIT const struct iommu_resv_entry *
 iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 last)
@@ -374,25 +382,32 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_resv_index_blame);
 void iommu_resv_index_report(struct ratelimit_state *rs, const char *what,
 			     u64 start, u64 last, const struct iommu_resv_index_node *n)
 {
+	/* The range itself when no region can be named (a 0-length one) */
+	struct iommu_resv_region range = {
+		.start = n->start,
+		.length = n->last - n->start + 1,
+		.type = n->type,
+	};
 	bool log = __ratelimit(rs);
-	const struct iommu_resv_region *r;
+	const struct iommu_resv_region *r = &range;
 	const struct iommu_resv_entry *e;
+	const char *dev_name = "-";
 
 	/* Looking the region up walks the snapshot: only for a line or an event */
 	if (!log && !trace_reserved_region_overlap_enabled())
 		return;
 	e = iommu_resv_index_blame(n, start, last);
-	/* A node merges regions that cover it: one overlaps what overlaps it */
-	if (WARN_ON_ONCE(!e))
-		return;
-	r = e->region;
+	if (e) {
+		r = e->region;
+		dev_name = e->dev_name;
+	}
 	trace_reserved_region_overlap(what, start, last, r->start, iommu_resv_end(r),
-				      iommu_resv_type_name(r), e->dev_name,
+				      iommu_resv_type_name(r), dev_name,
 				      n->group_id, r->owner ?: "-");
 	if (log)
 		pr_info("%s 0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx %s of %s in group %d, owner %s\n",
 			what, start, last, (u64)r->start, (u64)iommu_resv_end(r),
-			iommu_resv_type_name(r), e->dev_name, n->group_id,
+			iommu_resv_type_name(r), dev_name, n->group_id,
 			r->owner ?: "-");
 }
 EXPORT_SYMBOL_GPL(iommu_resv_index_report);
