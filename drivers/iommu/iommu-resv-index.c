@@ -86,16 +86,16 @@ static int add_snapshot(struct iommu_resv_index *idx, struct iommu_resv_snapshot
 			const struct device *dev, int group_id, const void *tag,
 			struct list_head *merged)
 {
-	bool skip_pci = idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS;
+	bool (*skip)(const struct iommu_resv_region *region) =
+		idx->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS ? is_pci_window : NULL;
 	const struct iommu_resv_span *spans = snap->spans;
 	unsigned int i, nr_spans = snap->nr_spans;
 	struct iommu_resv_span *own = NULL;
 	int ret = 0;
 
 	/* The group's file lines are the spans of every member's regions */
-	if (dev || skip_pci) {
-		ret = iommu_resv_snapshot_spans(snap, dev, skip_pci ? is_pci_window : NULL,
-						&own, &nr_spans);
+	if (dev || skip) {
+		ret = iommu_resv_snapshot_spans(snap, dev, skip, &own, &nr_spans);
 		if (ret)
 			return ret;
 		spans = own;
@@ -343,7 +343,8 @@ EXPORT_SYMBOL_GPL(iommu_resv_index_next);
 VISIBLE_IF_KUNIT const struct iommu_resv_entry *
 iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 last)
 {
-	bool skip_pci = n->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS;
+	bool (*skip)(const struct iommu_resv_region *region) =
+		n->flags & IOMMU_RESV_INDEX_NO_PCI_WINDOWS ? is_pci_window : NULL;
 	const struct iommu_resv_snapshot *snap = n->snap;
 	const struct iommu_resv_entry *blamed = NULL;
 	unsigned int i;
@@ -354,8 +355,8 @@ iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 las
 		const struct iommu_resv_entry *e = &snap->entries[i];
 		const struct iommu_resv_region *r = e->region;
 
-		if (r->type != n->type || (n->dev && e->dev != n->dev) ||
-		    (skip_pci && iommu_resv_kind_is_pci(r->kind)))
+		/* The regions the node's range was merged from */
+		if (r->type != n->type || !iommu_resv_entry_kept(e, n->dev, skip))
 			continue;
 		if (r->start > last || iommu_resv_end(r) < start)
 			continue;

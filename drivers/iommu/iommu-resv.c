@@ -327,8 +327,19 @@ const struct iommu_resv_line *iommu_resv_snapshot_lines(struct iommu_resv_snapsh
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_snapshot_lines);
 
-static bool iommu_resv_spans_keep(const struct iommu_resv_entry *e, const struct device *dev,
-				  bool (*skip)(const struct iommu_resv_region *region))
+/**
+ * iommu_resv_entry_kept - is an entry part of a merged view of some regions
+ * @e: an entry of a snapshot
+ * @dev: only the regions reported for this member count, or NULL for all
+ * @skip: the regions for which it returns true do not count, if not NULL
+ *
+ * The one rule for which entries iommu_resv_snapshot_spans() merges, and so
+ * for which regions a range made from its spans covers.
+ *
+ * Return: whether @e counts.
+ */
+bool iommu_resv_entry_kept(const struct iommu_resv_entry *e, const struct device *dev,
+			   bool (*skip)(const struct iommu_resv_region *region))
 {
 	return (!dev || e->dev == dev) && !(skip && skip(e->region));
 }
@@ -361,7 +372,7 @@ int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 	*spans = NULL;
 	*nr_spans = 0;
 	for (i = 0; i < snap->nr; i++)
-		nr += iommu_resv_spans_keep(&snap->entries[i], dev, skip);
+		nr += iommu_resv_entry_kept(&snap->entries[i], dev, skip);
 	if (!nr)
 		return 0;
 	out = iommu_resv_alloc_array(NULL, nr, sizeof(*out));
@@ -372,7 +383,7 @@ int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 		return -ENOMEM;
 	}
 	for (i = 0; i < snap->nr; i++)
-		if (iommu_resv_spans_keep(&snap->entries[i], dev, skip))
+		if (iommu_resv_entry_kept(&snap->entries[i], dev, skip))
 			order[n++] = &snap->entries[i];
 	sort(order, nr, sizeof(*order), cmp_start_type, NULL);
 	n = 0;

@@ -146,6 +146,8 @@ bool iommu_resv_snapshot_has_member(const struct iommu_resv_snapshot *snap,
 				    const struct device *dev);
 int iommu_resv_snapshot_merge(const struct iommu_resv_snapshot *snap,
 			      struct list_head *head);
+bool iommu_resv_entry_kept(const struct iommu_resv_entry *e, const struct device *dev,
+			   bool (*skip)(const struct iommu_resv_region *region));
 int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 			      const struct device *dev,
 			      bool (*skip)(const struct iommu_resv_region *region),
