@@ -234,7 +234,7 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 	local arch=$1 fw=${2:-dt} label=$1 log why="" reason try rc=0
 	[ "$fw" = dt ] || label=$label-$fw
 	log=$logdir/boot-base-$label.log
-	"$here/kbuild.sh" "$OUT" base "$arch" "$flavour" > "$logdir/build-base-$arch.log" 2>&1 ||
+	await "base-$arch" ||
 		{ record_fail "$label/legacy-vs-base" "base kernel build failed"; return 1; }
 	# Half the time limit each, and a second boot if the first did not get
 	# through the tests: once, in CI, a base boot did not (cause unknown).
@@ -271,6 +271,11 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 }
 
 has_groups() { grep -q '"' "$1" 2>/dev/null; }
+
+# The unpatched kernel of ARCH for the legacy comparison.
+base_kernel() { # ARCH
+	"$here/kbuild.sh" "$OUT" base "$1" "$flavour" > "$logdir/build-base-$1.log" 2>&1
+}
 
 host_selftests() {
 	local t out
@@ -512,31 +517,70 @@ build_for_tests() {
 	fi
 }
 
-cmd_check() {
-	start_counted_run || { summary; return 1; }
-	phase "host selftests" host_selftests
-	if [ -z "$quick" ]; then
-		[ "$variant" = patched ] && phase "checkpatch series" checkpatch_series
-		[ "$variant" = patched ] && phase "kernel-doc" kerneldoc_check
-		[ "$variant" = patched ] && phase "clang-format on added lines" format_check
-		[ "$variant" = patched ] && phase "mailable series" mailable_series
-		phase "compile-test builds" compile_tests
-		[ "$variant" = patched ] && phase "KUnit on arm32 (LPAE)" kunit_arm32
-	fi
-	local a fw
+# A check runs in two lanes on the cores it has: the builds, each using every
+# core, and beside them the single-threaded checks and the boots (mostly one
+# busy vCPU), each boot waiting for the kernel it needs. The build lane says
+# which kernels are ready in $marks: a file per kernel, "ok" or "failed".
+marks=$OUT/marks
+build_lane_pid=""
+
+mark() { echo "$2" > "$marks/$1"; }
+
+# NAME: wait for the build lane's mark NAME; true if that kernel is ready.
+await() {
+	while [ ! -f "$marks/$1" ]; do
+		kill -0 "$build_lane_pid" 2>/dev/null || break
+		sleep 2
+	done
+	[ "$(cat "$marks/$1" 2>/dev/null)" = ok ]
+}
+
+# Everything a check compiles, in the order the boots need it. A full check
+# (the patched test kernels, not QUICK) adds the base kernels of the legacy
+# comparison, and the compile-tests and arm32 KUnit that nothing waits for.
+build_lane() { # FULL
+	local a full=$1
 	for a in $arches; do
-		build_for_tests "$a" "$variant" || continue
+		if build_for_tests "$a" "$variant"; then mark "$variant-$a" ok; else mark "$variant-$a" failed; fi
+	done
+	[ -n "$full" ] && for a in $arches; do
+		if phase "build base kernel $a" base_kernel "$a"; then mark "base-$a" ok; else mark "base-$a" failed; fi
+	done
+	[ -z "$quick" ] && phase "compile-test builds" compile_tests
+	[ "$variant" = patched ] && [ -z "$quick" ] && phase "KUnit on arm32 (LPAE)" kunit_arm32
+	return 0
+}
+
+cmd_check() {
+	local a fw full="" t0
+	t0=$(date +%s.%N)
+	start_counted_run || { summary; return 1; }
+	[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] && full=1
+	rm -rf "$marks"
+	mkdir -p "$marks"
+	build_lane "$full" &
+	build_lane_pid=$!
+	phase "host selftests" host_selftests
+	if [ -z "$quick" ] && [ "$variant" = patched ]; then
+		phase "checkpatch series" checkpatch_series
+		phase "kernel-doc" kerneldoc_check
+		phase "clang-format on added lines" format_check
+		phase "mailable series" mailable_series
+	fi
+	for a in $arches; do
+		await "$variant-$a" || continue
 		for fw in $(firmwares_for "$a"); do
 			phase "boot + tests $a$(fw_suffix "$fw")" boot_tests "$a" "$variant" "$results" "$fw"
 		done
-		[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
-			for fw in $(firmwares_for "$a"); do
-				phase "base kernel + legacy file comparison $a$(fw_suffix "$fw")" \
-					legacy_vs_base "$a" "$fw"
-			done
 	done
-	[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] &&
-		phase "sparse + W=1 on touched files" static_checks
+	[ -n "$full" ] && for a in $arches; do
+		for fw in $(firmwares_for "$a"); do
+			phase "legacy file comparison $a$(fw_suffix "$fw")" legacy_vs_base "$a" "$fw"
+		done
+	done
+	wait "$build_lane_pid"
+	[ -n "$full" ] && phase "sparse + W=1 on touched files" static_checks
+	printf '%-34s %7.1f s\n' "whole check (wall clock)" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$phases"
 	summary
 }
 
