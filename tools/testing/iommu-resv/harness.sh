@@ -520,19 +520,26 @@ build_for_tests() {
 # A check runs in two lanes on the cores it has: the builds, each using every
 # core, and beside them the single-threaded checks and the boots (mostly one
 # busy vCPU), each boot waiting for the kernel it needs. The build lane says
-# which kernels are ready in $marks: a file per kernel, "ok" or "failed".
+# which kernels are ready in $marks: a file per kernel, "ok", "failed" (the
+# failure is recorded) or "skipped" (its patched kernel failed).
 marks=$OUT/marks
 build_lane_pid=""
 
-mark() { echo "$2" > "$marks/$1"; }
+mark() { # NAME STATUS: written whole, so that await never reads half of it
+	echo "$2" > "$marks/.$1" && mv -f "$marks/.$1" "$marks/$1"
+}
 
 # NAME: wait for the build lane's mark NAME; true if that kernel is ready.
 await() {
 	while [ ! -f "$marks/$1" ]; do
-		kill -0 "$build_lane_pid" 2>/dev/null || break
+		if ! kill -0 "$build_lane_pid" 2>/dev/null; then
+			[ -f "$marks/$1" ] && break
+			record_fail "$1/build" "the build lane ended without building it"
+			return 1
+		fi
 		sleep 2
 	done
-	[ "$(cat "$marks/$1" 2>/dev/null)" = ok ]
+	[ "$(cat "$marks/$1")" = ok ]
 }
 
 # Everything a check compiles, in the order the boots need it. A full check
@@ -544,11 +551,23 @@ build_lane() { # FULL
 		if build_for_tests "$a" "$variant"; then mark "$variant-$a" ok; else mark "$variant-$a" failed; fi
 	done
 	[ -n "$full" ] && for a in $arches; do
-		if phase "build base kernel $a" base_kernel "$a"; then mark "base-$a" ok; else mark "base-$a" failed; fi
+		if [ "$(cat "$marks/$variant-$a")" != ok ]; then
+			mark "base-$a" skipped
+		elif phase "build base kernel $a" base_kernel "$a"; then
+			mark "base-$a" ok
+		else
+			mark "base-$a" failed
+		fi
 	done
 	[ -z "$quick" ] && phase "compile-test builds" compile_tests
 	[ "$variant" = patched ] && [ -z "$quick" ] && phase "KUnit on arm32 (LPAE)" kunit_arm32
 	return 0
+}
+
+# Stop the build lane and everything it started (its own process group).
+stop_build_lane() {
+	[ -n "$build_lane_pid" ] && kill -- -"$build_lane_pid" 2>/dev/null
+	build_lane_pid=""
 }
 
 cmd_check() {
@@ -558,8 +577,13 @@ cmd_check() {
 	[ "$variant" = patched ] && [ "$flavour" = test ] && [ -z "$quick" ] && full=1
 	rm -rf "$marks"
 	mkdir -p "$marks"
+	# No earlier run's group dumps may stand in for this run's
+	rm -f "$logdir"/*groups.json
+	set -m
 	build_lane "$full" &
 	build_lane_pid=$!
+	set +m
+	trap 'stop_build_lane; exit 130' INT TERM
 	phase "host selftests" host_selftests
 	if [ -z "$quick" ] && [ "$variant" = patched ]; then
 		phase "checkpatch series" checkpatch_series
@@ -574,11 +598,14 @@ cmd_check() {
 		done
 	done
 	[ -n "$full" ] && for a in $arches; do
+		[ "$(cat "$marks/$variant-$a" 2>/dev/null)" = ok ] || continue
 		for fw in $(firmwares_for "$a"); do
 			phase "legacy file comparison $a$(fw_suffix "$fw")" legacy_vs_base "$a" "$fw"
 		done
 	done
-	wait "$build_lane_pid"
+	wait "$build_lane_pid" || record_fail build-lane "the build lane ended with status $?"
+	build_lane_pid=""
+	trap - INT TERM
 	[ -n "$full" ] && phase "sparse + W=1 on touched files" static_checks
 	printf '%-34s %7.1f s\n' "whole check (wall clock)" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$phases"
 	summary
