@@ -75,9 +75,13 @@ bench: deps tree
 stress:
 	@$(H)/harness.sh stress
 
-tool:
+# With the assembled tree's UAPI headers, for "iommu-resv query"
+tool: tree
 	@mkdir -p $(OUT)/tool
-	$(CC) -O2 -Wall -Wextra -o $(OUT)/tool/iommu-resv tools/iommu/iommu-resv.c
+	@$(MAKE) -s -C $(OUT)/patched/src O=$(OUT)/tool/obj headers_install \
+		INSTALL_HDR_PATH=$(OUT)/tool/hdr
+	$(CC) -O2 -Wall -Wextra -isystem $(OUT)/tool/hdr/include -o $(OUT)/tool/iommu-resv \
+		tools/iommu/iommu-resv.c
 
 tree: deps
 	@$(H)/assemble.sh $(CURDIR) $(OUT)

@@ -8,6 +8,8 @@
  * has it (owners included), reserved_regions otherwise (owners unknown).
  * The ranges to check are given, or read from a running QEMU's guest memory
  * map through its QMP socket (or from saved "info mtree -f" output).
+ * "query" asks iommufd instead (IOMMU_GET_RESV_REGIONS), for a device bound
+ * to vfio-pci that no one holds; it needs the kernel's UAPI headers.
  * See Documentation/userspace-api/iommu-reserved-regions.rst.
  */
 #include <ctype.h>
@@ -21,10 +23,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#if __has_include("linux/iommufd.h")
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+#endif
 
+/* "query" needs UAPI headers of a kernel with IOMMU_GET_RESV_REGIONS */
+#if defined(IOMMU_GET_RESV_REGIONS) && defined(VFIO_DEVICE_BIND_IOMMUFD)
+#define HAVE_QUERY 1
+#endif
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define EXIT_CONFLICT	1
 #define EXIT_ERROR	2
 #define NAME_LEN	256		/* a sysfs name and its NUL */
@@ -390,6 +404,136 @@ static int cmd_list(bool json)
 	free(ids);
 	return 0;
 }
+
+#ifdef HAVE_QUERY
+/* enum iommu_resv_region_type and enum iommu_resv_owner_kind, as sysfs names them */
+static const char * const query_types[] = {
+	[IOMMU_RESV_REGION_TYPE_DIRECT] = "direct",
+	[IOMMU_RESV_REGION_TYPE_DIRECT_RELAXABLE] = "direct-relaxable",
+	[IOMMU_RESV_REGION_TYPE_RESERVED] = "reserved",
+	[IOMMU_RESV_REGION_TYPE_MSI] = "msi",
+	[IOMMU_RESV_REGION_TYPE_SW_MSI] = "sw-msi",
+	[IOMMU_RESV_REGION_TYPE_BRIDGE_WINDOW] = "bridge-window",
+	[IOMMU_RESV_REGION_TYPE_PEER_BAR] = "peer-bar",
+	[IOMMU_RESV_REGION_TYPE_HOST_WINDOW] = "host-window",
+	[IOMMU_RESV_REGION_TYPE_DMA_RANGE_GAP] = "dma-range-gap",
+};
+
+static const char * const query_owner_kinds[] = {
+	[IOMMU_RESV_OWNER_KIND_UNKNOWN] = "unknown",
+	[IOMMU_RESV_OWNER_KIND_DEVICE] = "device",
+	[IOMMU_RESV_OWNER_KIND_IOMMU] = "iommu",
+	[IOMMU_RESV_OWNER_KIND_FIRMWARE] = "firmware",
+};
+
+/* @dev's VFIO cdev (/dev/vfio/devices/vfioN), opened, or exit 2 */
+static int open_vfio_cdev(const char *dev)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int fd = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vfio-dev", sysfs, dev);
+	d = opendir(path);
+	if (!d)
+		fail("%s has no VFIO cdev (bind it to vfio-pci; CONFIG_VFIO_DEVICE_CDEV)", dev);
+	while ((e = readdir(d)) && fd < 0) {
+		if (strncmp(e->d_name, "vfio", 4))
+			continue;
+		snprintf(path, sizeof(path), "/dev/vfio/devices/%s", e->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			fail("%s: %s%s", path, strerror(errno),
+			     errno == EBUSY ? " (another program holds the device)" : "");
+	}
+	closedir(d);
+	if (fd < 0)
+		fail("%s has no VFIO cdev", dev);
+	return fd;
+}
+
+/*
+ * The regions iommufd reports for @dev (IOMMU_GET_RESV_REGIONS on the device
+ * bound to a new iommufd, not attached), one per line as
+ * reserved_regions_detail has them, with whether an attach enforces each.
+ */
+static int cmd_query(const char *dev, bool json)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_resv_regions q = { .size = sizeof(q) };
+	struct iommu_resv_region_info *info = NULL;
+	char *names = NULL;
+	int fd, tries;
+	uint32_t i;
+
+	bind.iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (bind.iommufd < 0)
+		fail("/dev/iommu: %s", strerror(errno));
+	fd = open_vfio_cdev(dev);
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		fail("%s: binding to iommufd: %s", dev, strerror(errno));
+	q.object_id = bind.out_devid;
+	/* Sizes, then the answer; again if the regions grew in between */
+	for (tries = 0;; tries++) {
+		if (!ioctl(bind.iommufd, IOMMU_GET_RESV_REGIONS, &q))
+			break;
+		if (errno == ENOTTY)
+			fail("this kernel has no IOMMU_GET_RESV_REGIONS");
+		if (errno != EMSGSIZE || tries == 8)
+			fail("%s: IOMMU_GET_RESV_REGIONS: %s", dev, strerror(errno));
+		info = xrealloc(info, q.num_regions + 1, sizeof(*info));
+		names = xrealloc(names, q.names_len + 1, 1);
+		q.region_size = sizeof(*info);
+		q.regions_uptr = (uintptr_t)info;
+		q.names_uptr = (uintptr_t)names;
+	}
+	if (json) {
+		printf("{\"device\": ");
+		json_string(dev);
+		printf(", \"regions\": [");
+	}
+	for (i = 0; i < q.num_regions; i++) {
+		const struct iommu_resv_region_info *r = &info[i];
+		const char *owner = r->owner_offset < q.names_len ? names + r->owner_offset : "";
+		const char *type = r->type < ARRAY_SIZE(query_types) ?
+				   query_types[r->type] : "reserved";
+		const char *kind = r->owner_kind < ARRAY_SIZE(query_owner_kinds) ?
+				   query_owner_kinds[r->owner_kind] : "unknown";
+		bool enforced = r->flags & IOMMU_RESV_REGION_ENFORCED;
+
+		if (json) {
+			printf("%s\n  {\"start\": \"0x%016llx\", ", i ? "," : "",
+			       (unsigned long long)r->start);
+			printf("\"end\": \"0x%016llx\", \"type\": ", (unsigned long long)r->last);
+			json_string(type);
+			printf(", \"owner_type\": ");
+			json_string(kind);
+			printf(", \"owner\": ");
+			json_string(owner[0] ? owner : "-");
+			printf(", \"enforced\": %s}", enforced ? "true" : "false");
+		} else {
+			printf("0x%016llx 0x%016llx %s %s %s %s %s\n",
+			       (unsigned long long)r->start, (unsigned long long)r->last, type,
+			       dev, kind, owner[0] ? owner : "-",
+			       enforced ? "enforced" : "not-enforced");
+		}
+	}
+	if (json)
+		printf("\n]}\n");
+	free(info);
+	free(names);
+	close(fd);
+	close(bind.iommufd);
+	return 0;
+}
+#else
+static int cmd_query(const char *dev, bool json)
+{
+	(void)json;
+	fail("%s: built without IOMMU_GET_RESV_REGIONS (needs the kernel's UAPI headers)", dev);
+}
+#endif
 
 /* The group of a device named @dev in some group's devices directory. */
 static int device_group(const char *dev)
@@ -1063,6 +1207,7 @@ static void print_help(FILE *f)
 	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
 	      "       iommu-resv [--sysfs DIR] holes (--device NAME | --group N)\n"
 	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
+	      "       iommu-resv [--sysfs DIR] query --device NAME [--json]\n"
 	      "\n"
 	      "list   every IOMMU group: its devices (name, vendor:device, driver) and its\n"
 	      "       reserved regions (type, device, owner; owners \"unknown\" on kernels\n"
@@ -1076,6 +1221,10 @@ static void print_help(FILE *f)
 	      "       extents, how many IOVA-aligned 4K, 2M and 1G mappings a VMM could use,\n"
 	      "       against the count with no reserved regions, and the regions that\n"
 	      "       split 1G or 2M pages, with their owners\n"
+	      "query  what iommufd reports for a device bound to vfio-pci that no one\n"
+	      "       holds (IOMMU_GET_RESV_REGIONS, before attach): one line per region\n"
+	      "       as reserved_regions_detail has them, then \"enforced\" or\n"
+	      "       \"not-enforced\" by an attach\n"
 	      "--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
 	      "       vfio-pci device (its ram, rom and ram-device sections, from\n"
 	      "       \"info mtree -f\" over the QMP UNIX socket SOCKET): would\n"
@@ -1161,6 +1310,11 @@ int main(int argc, char **argv)
 			fail("list takes only --json");
 		return cmd_list(json);
 	}
+	if (!strcmp(cmd, "query")) {
+		if (!device || ranges || qmp || mtree || group != ULLONG_MAX)
+			fail("query takes --device NAME and --json only");
+		return cmd_query(device, json);
+	}
 	if (!strcmp(cmd, "check") || !strcmp(cmd, "holes")) {
 		bool by_group = group != ULLONG_MAX;
 		char path[PATH_MAX];
@@ -1190,5 +1344,5 @@ int main(int argc, char **argv)
 			return cmd_holes((int)group, rg, nr);
 		return cmd_check((int)group, rg, nr);
 	}
-	fail("unknown command '%s' (list, check or holes; --help for usage)", cmd);
+	fail("unknown command '%s' (list, check, holes or query; --help for usage)", cmd);
 }

@@ -146,7 +146,7 @@ TEST_F(enforce, refusals_traced_and_limited_per_container)
 	const char *dir = resv_tracefs();
 
 	if (!dir)
-		SKIP(return, "no tracefs with iommu events (CONFIG_TRACING)");
+		SKIP(return, "no tracefs with reserved_region_overlap (CONFIG_TRACING)");
 	for (i = 1; i < self->nr && d[1] < 0; i++)
 		if (self->group[i] != self->group[0])
 			d[1] = i;

@@ -26,57 +26,6 @@
 #define MAX_NTH		2000
 #define FILE_MAX	(1024 * 1024)
 
-static int write_str(const char *path, const char *val)
-{
-	return resv_write_file(path, val);
-}
-
-static int nth_fd = -1;
-
-/* Make the nth fault-injection point of this thread fail. */
-static void fail_nth_set(unsigned int nth)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u", nth);
-	if (pwrite(nth_fd, buf, strlen(buf), 0) < 0)
-		perror("fail-nth");
-}
-
-/* Disarm; true if the failure was injected since fail_nth_set(). */
-static bool fail_nth_injected(void)
-{
-	char buf[16] = "";
-	bool injected;
-
-	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) < 0)
-		buf[0] = '1';
-	injected = atoi(buf) == 0;
-	if (pwrite(nth_fd, "0", 1, 0) < 0)
-		perror("fail-nth");
-	return injected;
-}
-
-static bool setup_fault_injection(void)
-{
-	static const char * const quiet[] = {
-		"/sys/kernel/debug/failslab/verbose",
-		"/sys/kernel/debug/fail_page_alloc/verbose",
-	};
-	int i;
-
-	/* Let GFP_KERNEL allocations be failed too, and keep the log quiet. */
-	if (write_str("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"))
-		return false;
-	/* Pages as well, where that is built (the debug kernel) */
-	if (!write_str("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"))
-		write_str("/sys/kernel/debug/fail_page_alloc/min-order", "0");
-	for (i = 0; i < ARRAY_SIZE(quiet); i++)
-		write_str(quiet[i], "0");
-	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	return nth_fd >= 0;
-}
-
 /* One read sequence of an open file into buf; length or -errno. */
 static ssize_t read_all(int fd, char *buf, size_t size)
 {
@@ -99,7 +48,7 @@ FIXTURE_SETUP(fail_nth)
 	self->nr = resv_list_groups(self->groups, MAX_GROUPS);
 	if (self->nr <= 0)
 		SKIP(return, "no IOMMU groups");
-	if (!setup_fault_injection())
+	if (!resv_fail_nth_setup())
 		SKIP(return, "no fault injection (CONFIG_FAILSLAB, debugfs)");
 	if (resv_regather())
 		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
@@ -144,9 +93,9 @@ static void check_file(struct __test_metadata *_metadata, char *want, char *got,
 		ASSERT_EQ(0, resv_regather());	/* the read gathers, not the kept list */
 		fd = open(path, O_RDONLY);
 		ASSERT_LE(0, fd);
-		fail_nth_set(nth);
+		resv_fail_nth_set(nth);
 		len = read_all(fd, got, FILE_MAX);
-		if (!fail_nth_injected()) {
+		if (!resv_fail_nth_injected()) {
 			close(fd);
 			EXPECT_EQ(want_len, len);
 			break;
@@ -209,7 +158,7 @@ TEST(type1_attach)
 
 	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
 		SKIP(return, "no edu device");
-	if (!setup_fault_injection())
+	if (!resv_fail_nth_setup())
 		SKIP(return, "no fault injection");
 	if (resv_regather())
 		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
@@ -233,9 +182,9 @@ TEST(type1_attach)
 		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 
 		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
-		fail_nth_set(nth);
+		resv_fail_nth_set(nth);
 		ret = ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
-		if (!fail_nth_injected()) {
+		if (!resv_fail_nth_injected()) {
 			EXPECT_EQ(0, ret);
 			close(gfd);
 			close(container);
@@ -287,7 +236,7 @@ TEST(iommufd_attach)
 	ASSERT_LE(0, group);
 	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
 		SKIP(return, "no /dev/iommu or VFIO cdev");
-	if (!setup_fault_injection())
+	if (!resv_fail_nth_setup())
 		SKIP(return, "no fault injection");
 	if (resv_regather())
 		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
@@ -302,13 +251,13 @@ TEST(iommufd_attach)
 		/* nth 0: the unfailed attach, for reference */
 		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
 		if (nth)
-			fail_nth_set(nth);
+			resv_fail_nth_set(nth);
 		ret = resv_cdev_attach(ioas.dev, ioas.id);
 		if (!nth) {
 			ASSERT_EQ(0, ret);
 			nw = resv_ioas_iova_ranges(&ioas, want, RESV_MAX);
 			ASSERT_LT(0, nw);
-		} else if (!fail_nth_injected()) {
+		} else if (!resv_fail_nth_injected()) {
 			EXPECT_EQ(0, ret);
 			injected = nth - 1;
 			nth = MAX_NTH;		/* every allocation has been failed once */
@@ -364,7 +313,7 @@ FIXTURE_SETUP(map_nth)
 	ASSERT_LE(0, self->group);
 	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
 		SKIP(return, "no /dev/iommu or VFIO cdev");
-	if (!setup_fault_injection())
+	if (!resv_fail_nth_setup())
 		SKIP(return, "no fault injection");
 	if (resv_regather())
 		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
@@ -406,10 +355,10 @@ TEST_F(map_nth, map)
 	ASSERT_LT(0, nw);
 	ASSERT_TRUE(resv_usable(want, nw, self->usable, self->usable + self->page - 1));
 	for (nth = 1; nth < MAX_NTH; nth++) {
-		fail_nth_set(nth);
+		resv_fail_nth_set(nth);
 		ret = resv_be_map(&self->be, self->buf, self->usable, self->page);
 		over = resv_be_map(&self->be, self->buf, self->reserved, self->page);
-		if (!fail_nth_injected()) {
+		if (!resv_fail_nth_injected()) {
 			EXPECT_EQ(0, ret);
 			EXPECT_NE(0, over);
 			EXPECT_EQ(0, resv_be_unmap(&self->be, self->usable, self->page));

@@ -21,8 +21,9 @@
  *         for what it enforces (type1: the group; iommufd: the attached
  *         device).
  *  fuzz   up to RESV_FUZZ_CALLS (default 20000) random VFIO_IOMMU_MAP_DMA,
- *         UNMAP_DMA, GET_INFO and iommufd IOAS calls with malformed sizes,
- *         flags, addresses and lengths, from seed RESV_FUZZ_SEED (default
+ *         UNMAP_DMA, GET_INFO, iommufd IOAS and IOMMU_GET_RESV_REGIONS
+ *         calls with malformed sizes, flags, IDs, addresses, lengths and
+ *         buffers, from seed RESV_FUZZ_SEED (default
  *         1), after dropping root (uid/gid 65534, memlock limit 8 MiB) with
  *         the files already open; within RESV_STRESS_SECONDS.
  *
@@ -814,6 +815,7 @@ static void fuzz_type1(struct fuzz *f, struct stress_stats *st, unsigned int op)
 static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int op)
 {
 	struct iommu_ioas_iova_ranges *ranges;
+	struct iommu_resv_regions *resv;
 	struct iommu_ioas_allow_iovas *allow;
 	struct iommu_ioas_unmap *unmap;
 	struct iommu_ioas_map *map;
@@ -852,7 +854,7 @@ static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int o
 		ranges->allowed_iovas = fuzz_u64(f, (uintptr_t)f->buf);
 		req = IOMMU_IOAS_IOVA_RANGES;
 		break;
-	default:
+	case 3:
 		arg = fuzz_arg(f, sizeof(*allow));
 		allow = arg;
 		allow->size = fuzz_size(f, sizeof(*allow));
@@ -863,6 +865,32 @@ static void fuzz_iommufd(struct fuzz *f, struct stress_stats *st, unsigned int o
 			((uint64_t *)f->buf)[i] = fuzz_u64(f, i * 0x10000000ULL);
 		allow->allowed_iovas = fuzz_u64(f, (uintptr_t)f->buf);
 		req = IOMMU_IOAS_ALLOW_IOVAS;
+		break;
+	default:
+		arg = fuzz_arg(f, sizeof(*resv));
+		resv = arg;
+		resv->size = fuzz_size(f, sizeof(*resv));
+		resv->flags = rnd(&f->seed) % 8 ? 0 : fuzz_u64(f, 0);
+		switch (rnd(&f->seed) % 4) {
+		case 0:
+			resv->object_id = f->ioas.id;
+			break;
+		case 1:
+			resv->object_id = f->ioas.dev_id;
+			break;
+		case 2:
+			resv->object_id = 0;
+			break;
+		default:
+			resv->object_id = rnd(&f->seed);
+			break;
+		}
+		resv->num_regions = rnd(&f->seed) % 4 ? rnd(&f->seed) % 16 : rnd(&f->seed);
+		resv->region_size = fuzz_size(f, sizeof(struct iommu_resv_region_info));
+		resv->names_len = rnd(&f->seed) % 2 ? 0 : fuzz_u64(f, f->page);
+		resv->regions_uptr = fuzz_u64(f, (uintptr_t)f->buf);
+		resv->names_uptr = fuzz_u64(f, (uintptr_t)f->buf + f->page);
+		req = IOMMU_GET_RESV_REGIONS;
 		break;
 	}
 	ret = ioctl(f->ioas.iommufd, req, arg) ? -errno : 0;
@@ -917,7 +945,7 @@ TEST_F_TIMEOUT(stress, fuzz, 3600)
 	ASSERT_EQ(0, drop_root());
 
 	for (i = 0; i < calls && now() < until; i++) {
-		unsigned int op = rnd(&f.seed) % 7;
+		unsigned int op = rnd(&f.seed) % 8;
 
 		if (op < 3)
 			fuzz_type1(&f, st, op);

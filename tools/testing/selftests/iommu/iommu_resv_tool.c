@@ -5,8 +5,9 @@
  * page, last page, straddling, just outside) and on a page the group leaves
  * usable says "conflict" (exit 1) exactly when VFIO_IOMMU_MAP_DMA of that page
  * fails, "iommu-resv holes" gives the ranges VFIO leaves usable in a 4 GiB
- * layout, with their page counts, and "iommu-resv list" names every group
- * and device. Set
+ * layout, with their page counts, "iommu-resv list" names every group
+ * and device, and "iommu-resv query" prints what iommufd reports for each
+ * device, as the detailed file lists it. Set
  * IOMMU_RESV_TOOL to the tool's path (default: iommu-resv on $PATH).
  */
 #include <sys/mman.h>
@@ -216,6 +217,47 @@ TEST_F(tool, list_names_every_group_and_device)
 		EXPECT_NE(NULL, strstr(text, want)) TH_LOG("no \"%s\"", want);
 		snprintf(want, sizeof(want), "  device %s 1234:11e8 vfio-pci\n", self->bdf[d]);
 		EXPECT_NE(NULL, strstr(text, want)) TH_LOG("no \"%s\"", want);
+	}
+}
+
+/*
+ * "iommu-resv query" prints each device's lines of reserved_regions_detail,
+ * in order, each with whether an iommufd attach enforces it, as iommufd
+ * reports them before the device is attached.
+ */
+TEST_F(tool, query_is_detail)
+{
+	static struct resv_detail d[RESV_MAX];
+	char cmd[512], line[1024], want[1024];
+	int i, k, nd, status;
+	FILE *f;
+
+	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
+		SKIP(return, "no /dev/iommu or VFIO cdev");
+	snprintf(cmd, sizeof(cmd), "%s query --device %s >/dev/null", tool(), self->bdf[0]);
+	status = system(cmd);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		SKIP(return, "no IOMMU_GET_RESV_REGIONS (the unpatched kernel)");
+	for (i = 0; i < self->nr; i++) {
+		nd = resv_read_detail(self->group[i], d, RESV_MAX);
+		ASSERT_LT(0, nd);
+		snprintf(cmd, sizeof(cmd), "%s query --device %s", tool(), self->bdf[i]);
+		f = popen(cmd, "r");
+		ASSERT_NE(NULL, f);
+		for (k = 0; k < nd; k++) {
+			if (strcmp(d[k].dev, self->bdf[i]))
+				continue;
+			snprintf(want, sizeof(want), "0x%016llx 0x%016llx %s %s %s %s %s\n",
+				 (unsigned long long)d[k].start, (unsigned long long)d[k].end,
+				 d[k].type, d[k].dev, d[k].owner_type, d[k].owner,
+				 resv_iommufd_enforces(d[k].type) ? "enforced" : "not-enforced");
+			if (!fgets(line, sizeof(line), f))
+				line[0] = '\0';
+			EXPECT_STREQ(want, line) TH_LOG("%s", self->bdf[i]);
+		}
+		EXPECT_EQ(NULL, fgets(line, sizeof(line), f)) TH_LOG("%s: extra line %s",
+								     self->bdf[i], line);
+		EXPECT_EQ(0, pclose(f)) TH_LOG("%s", self->bdf[i]);
 	}
 }
 

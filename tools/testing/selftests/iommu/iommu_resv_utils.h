@@ -248,6 +248,24 @@ static inline bool resv_is_pci_kind(const char *type)
 }
 
 /*
+ * Whether iommufd keeps mappings out of a region of @type (as
+ * reserved_regions_detail names it) in an IOAS allocated now: every type but
+ * direct-relaxable, and the PCI kinds only while iommufd.enforce_pci_windows
+ * is on (its default).
+ */
+static inline bool resv_iommufd_enforces(const char *type)
+{
+	char buf[8] = "Y";
+
+	if (!strcmp(type, "direct-relaxable"))
+		return false;
+	if (!resv_is_pci_kind(type))
+		return true;
+	resv_read_file("/sys/module/iommufd/parameters/enforce_pci_windows", buf, sizeof(buf));
+	return buf[0] == 'Y';
+}
+
+/*
  * The regions @bdf reports in its group's reserved_regions_detail, as start,
  * end and type: what iommufd reserves for the device once it is attached.
  * -errno as resv_read_detail().
@@ -374,6 +392,59 @@ static inline int resv_regather(void)
 	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
 		return 0;
 	return -ENOENT;
+}
+
+/*
+ * Fault injection for the tests that fail every allocation of a call in
+ * turn (/proc/thread-self/fail-nth): armed by resv_fail_nth_set(nth),
+ * checked and disarmed by resv_fail_nth_injected().
+ */
+static int resv_nth_fd = -1;
+
+/* Make the nth fault-injection point of this thread fail. */
+static inline void resv_fail_nth_set(unsigned int nth)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", nth);
+	if (pwrite(resv_nth_fd, buf, strlen(buf), 0) < 0)
+		perror("fail-nth");
+}
+
+/* Disarm; true if the failure was injected since resv_fail_nth_set(). */
+static inline bool resv_fail_nth_injected(void)
+{
+	char buf[16] = "";
+	bool injected;
+
+	if (pread(resv_nth_fd, buf, sizeof(buf) - 1, 0) < 0)
+		buf[0] = '1';
+	injected = atoi(buf) == 0;
+	if (pwrite(resv_nth_fd, "0", 1, 0) < 0)
+		perror("fail-nth");
+	return injected;
+}
+
+/* Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and debugfs; false without. */
+static inline bool resv_fail_nth_setup(void)
+{
+	static const char * const quiet[] = {
+		"/sys/kernel/debug/failslab/verbose",
+		"/sys/kernel/debug/fail_page_alloc/verbose",
+	};
+	size_t i;
+
+	/* Let GFP_KERNEL allocations be failed too, and keep the log quiet. */
+	if (resv_write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N"))
+		return false;
+	/* Pages as well, where that is built (the debug kernel) */
+	if (!resv_write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"))
+		resv_write_file("/sys/kernel/debug/fail_page_alloc/min-order", "0");
+	for (i = 0; i < ARRAY_SIZE(quiet); i++)
+		resv_write_file(quiet[i], "0");
+	if (resv_nth_fd < 0)
+		resv_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	return resv_nth_fd >= 0;
 }
 
 /* A hex attribute of a PCI device, e.g. "vendor"; ~0 when unreadable. */
@@ -643,15 +714,20 @@ static inline bool resv_kmsg_has(int fd, const char * const *needle, int n)
 	return false;
 }
 
-/* The tracefs directory, mounted if need be; NULL without tracing */
+#define RESV_TRACE_EVENT	"events/iommu/reserved_region_overlap"
+
+/*
+ * The tracefs directory, mounted if need be; NULL without tracing or
+ * without the series' event (the unpatched kernel has other iommu events)
+ */
 static inline const char *resv_tracefs(void)
 {
-	if (!access("/sys/kernel/tracing/events/iommu", F_OK))
+	if (!access("/sys/kernel/tracing/" RESV_TRACE_EVENT, F_OK))
 		return "/sys/kernel/tracing";
-	if (!access("/sys/kernel/debug/tracing/events/iommu", F_OK))
+	if (!access("/sys/kernel/debug/tracing/" RESV_TRACE_EVENT, F_OK))
 		return "/sys/kernel/debug/tracing";
 	if (!mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) &&
-	    !access("/sys/kernel/tracing/events/iommu", F_OK))
+	    !access("/sys/kernel/tracing/" RESV_TRACE_EVENT, F_OK))
 		return "/sys/kernel/tracing";
 	return NULL;
 }
@@ -800,10 +876,14 @@ static inline int resv_vfio_cdev_open(const char *name)
 /* An iommufd, an IOAS in it, and one VFIO cdev bound to that iommufd. */
 struct resv_ioas {
 	int iommufd, dev, id;
+	uint32_t dev_id;	/* the device's object in the iommufd */
 };
 
-/* Open @bdf's VFIO cdev and bind it to @iommufd; its fd or -errno. */
-static inline int resv_cdev_bind(int iommufd, const char *bdf)
+/*
+ * Open @bdf's VFIO cdev and bind it to @iommufd; its fd or -errno, and its
+ * object ID in @iommufd in @dev_id unless NULL.
+ */
+static inline int resv_cdev_bind_id(int iommufd, const char *bdf, uint32_t *dev_id)
 {
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
@@ -818,7 +898,15 @@ static inline int resv_cdev_bind(int iommufd, const char *bdf)
 		close(fd);
 		return ret;
 	}
+	if (dev_id)
+		*dev_id = bind.out_devid;
 	return fd;
+}
+
+/* Open @bdf's VFIO cdev and bind it to @iommufd; its fd or -errno. */
+static inline int resv_cdev_bind(int iommufd, const char *bdf)
+{
+	return resv_cdev_bind_id(iommufd, bdf, NULL);
 }
 
 /* Attach the bound cdev @dev to IOAS @id; 0 or -errno. */
@@ -855,7 +943,7 @@ static inline int resv_ioas_bind(const char *bdf, struct resv_ioas *s)
 	s->iommufd = open("/dev/iommu", O_RDWR);
 	if (s->iommufd < 0)
 		return -errno;
-	s->dev = resv_cdev_bind(s->iommufd, bdf);
+	s->dev = resv_cdev_bind_id(s->iommufd, bdf, &s->dev_id);
 	if (s->dev >= 0)
 		return 0;
 	close(s->iommufd);
