@@ -79,7 +79,7 @@ stress:
 tool: tree
 	@mkdir -p $(OUT)/tool
 	@$(MAKE) -s -C $(OUT)/patched/src O=$(OUT)/tool/obj headers_install \
-		INSTALL_HDR_PATH=$(OUT)/tool/hdr
+		ARCH=$(patsubst aarch64,arm64,$(shell uname -m)) INSTALL_HDR_PATH=$(OUT)/tool/hdr
 	$(CC) -O2 -Wall -Wextra -isystem $(OUT)/tool/hdr/include -o $(OUT)/tool/iommu-resv \
 		tools/iommu/iommu-resv.c
 
