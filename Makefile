@@ -11,7 +11,7 @@
 #   make series   the mailable series with a cover letter in $(OUT)/series/
 #   make check-bisect  build every prefix of the series, both arches (long)
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
-#   make bench [ARCH=x86_64] [TRIALS=5] [ICOUNT=1]  patched vs unpatched, in $(OUT)/bench/
+#   make bench [ARCH=x86_64] [TRIALS=5] [ICOUNT=1] [BIG=0]  patched vs unpatched, in $(OUT)/bench/
 #   make stress [STRESS_SECONDS=120] [FUZZ_CALLS=200000] [FUZZ_SEED=1]  debug kernels
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
@@ -36,7 +36,7 @@ $(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
 endif
 endif
 
-export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS ICOUNT
+export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS ICOUNT BIG
 export STRESS_SECONDS FUZZ_CALLS FUZZ_SEED
 
 .PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool bench stress

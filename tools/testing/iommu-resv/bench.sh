@@ -4,7 +4,8 @@
 # bench.sh: 'make bench'. Builds (if needed) the patched and the unpatched
 # kernel for ARCH (default x86_64), boots each TRIALS times (default 5),
 # interleaved and alternating which goes first, on the same topology (on
-# x86_64 plus two groups of 8 and 64 devices behind PCIe-to-PCI bridges), runs
+# x86_64 plus two groups of 8 and 64 devices behind PCIe-to-PCI bridges, and
+# a boot of its own with a group of 512 devices, BIG=0 to leave it out), runs
 # guest/resv-bench in each boot, and prints per row the median and spread
 # (min-max) of each kernel's per-boot medians and the ratio patched/unpatched.
 # Writes OUT/bench/results-ARCH.txt (the table), results-ARCH.tsv (every
@@ -39,7 +40,12 @@ esac
 "$cc" -static -O2 -Wall -Werror -D_GNU_SOURCE -isystem "$OUT/patched/build/$arch/hdr/include" \
 	-I "$OUT/patched/src/tools/testing/selftests/iommu" -I "$OUT/patched/src/tools/testing/selftests" \
 	-o "$guest/resv-bench" "$here/guest/resv-bench.c" || die "building resv-bench failed"
-printf '#!/bin/sh\n/bin/resv-bench map regions sysfs attach\n' > "$bdir/run-bench.sh"
+# RESV_BENCH_BIG=1 (kernel command line): the boot of the 512-device group
+cat > "$bdir/run-bench.sh" <<'RUN'
+#!/bin/sh
+[ "${RESV_BENCH_BIG:-}" = 1 ] && exec /bin/resv-bench sysfs attach
+exec /bin/resv-bench map regions sysfs attach
+RUN
 # The kernel's initramfs packer, built for this host (make check builds it too)
 gen=$OUT/host/gen_init_cpio
 if [ ! -x "$gen" ]; then
@@ -69,6 +75,26 @@ if [ "$arch" = x86_64 ]; then
 	done
 fi
 
+# The 512-device group boots on a topology of its own (topology/x86_64-512.qemu):
+# a root port, a PCIe-to-PCI bridge, two conventional PCI bridges behind it
+# (slots 1 and 2; no SHPC, which would need a slot of its own) and 256 + 253 edu
+# functions behind those. Only its rows of 100 devices or more are kept.
+big=()
+if [ "$arch" = x86_64 ] && [ "${BIG:-1}" = 1 ]; then
+	bx=" -device pcie-root-port,id=rp_b512,bus=pcie.0,addr=0x10,chassis=50,slot=1"
+	bx+=" -device pcie-pci-bridge,id=br512,bus=rp_b512"
+	for b in 1 2; do
+		bx+=" -device pci-bridge,id=pb$b,bus=br512,addr=0x$b,chassis_nr=$((50 + b)),shpc=off"
+		for s in $(seq 0 31); do
+			for f in 0 1 2 3 4 5 6 7; do
+				[ $b = 2 ] && [ $s = 31 ] && [ $f -ge 5 ] && continue	# 509 edus + 3 bridges
+				bx+=" -device edu,bus=pb$b,addr=$(printf '0x%x.%d' "$s" "$f")$([ $f != 0 ] || echo ,multifunction=on)"
+			done
+		done
+	done
+	big=(big)
+fi
+
 samples=$bdir/results-$arch$suffix.tsv
 printf 'trial\tkernel\trow\tns\n' > "$samples"
 for t in $(seq 1 "$trials"); do
@@ -82,6 +108,16 @@ for t in $(seq 1 "$trials"); do
 			die "trial $t ($v) failed: $log"
 		grep -c '^BENCH ' "$log" >/dev/null || die "trial $t ($v): no BENCH lines in $log"
 		awk -v t="$t" -v v="$v" '/^BENCH / { print t "\t" v "\t" $2 "\t" $3 }' "$log" >> "$samples"
+		for b in "${big[@]}"; do
+			log=$bdir/trial$t-$v-$b.log
+			"$here/vmrun.py" --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
+				--initrd "$bdir/bench-$arch.cpio.gz" --mode run --logdir "$bdir/logs" \
+				--label "bench-$arch-$v-$t-$b" --timeout 1800 --cmdline RESV_BENCH_BIG=1 \
+				--topology "$here/topology/x86_64-512.qemu" --extra "$bx" "${accel[@]}" \
+				> "$log" 2>&1 || die "trial $t ($v, 512 devices) failed: $log"
+			awk -v t="$t" -v v="$v" '/^BENCH .*\.[0-9][0-9][0-9]+dev / { print t "\t" v "\t" $2 "\t" $3 }' \
+				"$log" >> "$samples"
+		done
 		echo "bench: trial $t/$trials $v done"
 	done
 done

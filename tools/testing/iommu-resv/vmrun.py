@@ -84,7 +84,7 @@ def probe_kvm(arch, kernel, initrd, logdir):
 
 
 def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=True,
-         echo=False, firmware='dt', cmdline=''):
+         echo=False, firmware='dt', cmdline='', topology_file=None):
     a = ARCHES[arch]
     fw = FIRMWARE[firmware]
     console_log = logbase + '.console.log'
@@ -93,14 +93,15 @@ def boot(arch, kernel, initrd, accel, mode, extra, logbase, timeout, topology=Tr
         if os.path.exists(p):
             os.unlink(p)
     open(out_log, 'w').close()
-    dt_extra = a.get('dt_extra') if topology and firmware == 'dt' else None
+    dt_extra = (a.get('dt_extra') if topology and not topology_file and firmware == 'dt'
+                else None)
     append = (f'console={a["console"]} {a["cmdline"]} {fw["cmdline"]} panic=-1 printk.time=0 '
               f'resv.mode={mode} resv.out={a["out"]} resv.timeout={max(timeout - 30, 30)} '
               # iommu_resv_platform: the devices the DT adds must be found.
               f'{"RESV_DT_PLATFORM=1 " if dt_extra else ""}{cmdline}')
     cmd = [a['qemu']]
     if topology:
-        cmd += topology_args(os.path.join(HERE, 'topology', arch + '.qemu'))
+        cmd += topology_args(topology_file or os.path.join(HERE, 'topology', arch + '.qemu'))
     elif arch == 'x86_64':
         cmd += ['-machine', 'q35', '-m', '512M']
     else:
@@ -584,6 +585,8 @@ def main():
     ap.add_argument('--results', help='append result lines here (tests mode)')
     ap.add_argument('--timeout', type=int, default=900)
     ap.add_argument('--extra', default='', help='extra QEMU arguments')
+    ap.add_argument('--topology', metavar='FILE',
+                    help="a topology file to boot instead of the arch's (topology/ARCH.qemu)")
     ap.add_argument('--cmdline', default='',
                     help='extra kernel command line (KEY=value words reach the tests '
                          'as environment variables)')
@@ -647,7 +650,8 @@ def main():
 
     if args.mode == 'run':
         res = boot(args.arch, args.kernel, args.initrd, accel, 'run', extra, logbase,
-                   args.timeout, echo=True, firmware=args.firmware, cmdline=args.cmdline)
+                   args.timeout, echo=True, firmware=args.firmware, cmdline=args.cmdline,
+                   topology_file=args.topology)
         m = re.search(r'^@@EXIT (\d+)', res['out'], re.M)
         print(f'vmrun: console log: {res["console_log"]}', file=sys.stderr)
         if res['timed_out']:

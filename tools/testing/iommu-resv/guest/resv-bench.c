@@ -28,7 +28,7 @@
 #include "iommu_resv_utils.h"
 
 #define REPS		7
-#define MAX_DEVS	128
+#define MAX_DEVS	512	/* the bench's largest group */
 #define SZ_2M		0x200000ULL
 #define BENCH_IOVA	0x100000000ULL	/* 4 GiB: clear of every region here */
 
