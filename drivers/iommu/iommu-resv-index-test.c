@@ -549,6 +549,42 @@ static void refusal_names_a_merged_region(struct kunit *test)
 	iommu_resv_index_destroy(&idx);
 }
 
+/* Members that report the same region: a refusal names the first gathered */
+static void refusal_names_the_first_of_equal_regions(struct kunit *test)
+{
+	struct iommu_resv_snapshot *snap = iommu_resv_snapshot_alloc(0);
+	struct iommu_resv_index_node n = {
+		.start = 0x1000,
+		.last = 0x1fff,
+		.type = IOMMU_RESV_RESERVED,
+	};
+	const struct iommu_resv_entry *e;
+	char name[8];
+	int m;
+
+	KUNIT_ASSERT_NOT_NULL(test, snap);
+	n.snap = snap;
+	for (m = 0; m < 16; m++) {
+		struct iommu_resv_region *r;
+		LIST_HEAD(list);
+
+		r = iommu_alloc_resv_region(0x1000, 0x1000, 0, IOMMU_RESV_RESERVED, GFP_KERNEL);
+		if (r)
+			list_add_tail(&r->list, &list);
+		snprintf(name, sizeof(name), "m%02d", m);
+		if (!r || iommu_resv_snapshot_add(snap, NULL, name, &list)) {
+			iommu_resv_snapshot_put(snap);
+			KUNIT_FAIL_AND_ABORT(test, "no memory for member %d", m);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	e = iommu_resv_index_blame(&n, 0x1800, 0x1800);
+	KUNIT_EXPECT_NOT_NULL(test, e);
+	if (e)
+		KUNIT_EXPECT_STREQ(test, e->dev_name, "m00");
+	iommu_resv_snapshot_put(snap);
+}
+
 /*
  * The ranges keep their gathering: after the group has gathered again, a
  * refusal still names the regions of the gathering that was enforced (which
@@ -626,6 +662,7 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_holds_regions_above_4g),
 	KUNIT_CASE(index_adds_one_device),
 	KUNIT_CASE(refusal_names_a_merged_region),
+	KUNIT_CASE(refusal_names_the_first_of_equal_regions),
 	KUNIT_CASE(ranges_keep_their_gathering),
 	KUNIT_CASE(generation_moves_on_every_change),
 	{}

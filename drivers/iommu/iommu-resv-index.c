@@ -360,7 +360,8 @@ iommu_resv_index_blame(const struct iommu_resv_index_node *n, u64 start, u64 las
 			continue;
 		if (r->start > last || iommu_resv_end(r) < start)
 			continue;
-		if (!blamed || r->start < blamed->region->start)
+		if (!blamed || r->start < blamed->region->start ||
+		    (r->start == blamed->region->start && e->seq < blamed->seq))
 			blamed = e;
 	}
 	return blamed;

@@ -4,14 +4,45 @@
  *
  * A reserved region names what claims its IOVA range: a device in the driver
  * model, an IOMMU instance, or a firmware object for which no device exists.
- * The owner is captured by name when the provider makes the region, so a list
- * of regions stays self-describing however long it is kept, including after
- * the owner is hot-unplugged, without holding references.
+ * A provider states the owner by reference (a device or a firmware node),
+ * which costs a reference count, or by a name it makes. The IOMMU core names
+ * referenced owners when it seals a group's gathering, walking each distinct
+ * owner's path once however many regions and members share it
+ * (iommu_resv_region_name_owner()), and drops the references then: a kept
+ * list stays self-describing after its owners are hot-unplugged, and pins
+ * none of them.
  */
 #include <linux/device.h>
 #include <linux/fwnode.h>
 #include <linux/iommu.h>
+#include <linux/property.h>
 #include <linux/slab.h>
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include "iommu-priv.h"
+
+/* Drop the reference a region holds on its owner, if any. */
+static void put_owner_ref(struct iommu_resv_region *region)
+{
+	put_device(region->owner_dev);
+	fwnode_handle_put(region->owner_fwnode);
+	region->owner_dev = NULL;
+	region->owner_fwnode = NULL;
+}
+
+/* Replace the region's owner with a reference: its name comes later. */
+static void set_owner_ref(struct iommu_resv_region *region,
+			  enum iommu_resv_owner_type type, struct device *dev,
+			  struct fwnode_handle *fwnode)
+{
+	put_owner_ref(region);
+	kfree(region->owner);
+	region->owner = NULL;
+	region->owner_type = type;
+	region->owner_dev = get_device(dev);
+	region->owner_fwnode = fwnode_handle_get(fwnode);
+}
 
 /**
  * iommu_resv_region_set_owner - state who claims a reserved region's range
@@ -22,7 +53,8 @@
  *	 firmware node, or a description of a firmware table entry. It must not
  *	 contain white space, as it is printed in a whitespace-separated file.
  *
- * Replaces any owner the region had.
+ * Replaces any owner the region had. For a device or a firmware node, the
+ * iommu_resv_region_set_owner_*() helpers below cost no allocation.
  *
  * Return: 0, or -ENOMEM. On failure the region keeps its previous owner.
  */
@@ -39,6 +71,7 @@ int iommu_resv_region_set_owner(struct iommu_resv_region *region,
 	if (!name)
 		return -ENOMEM;
 
+	put_owner_ref(region);
 	kfree(region->owner);
 	region->owner = name;
 	region->owner_type = type;
@@ -46,35 +79,20 @@ int iommu_resv_region_set_owner(struct iommu_resv_region *region,
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner);
 
-static int set_owner_kobj(struct iommu_resv_region *region,
-			  enum iommu_resv_owner_type type,
-			  struct kobject *kobj, gfp_t gfp)
-{
-	char *path = kobject_get_path(kobj, gfp);
-	int ret;
-
-	if (!path)
-		return -ENOMEM;
-	ret = iommu_resv_region_set_owner(region, type, gfp, "/sys%s", path);
-	kfree(path);
-	return ret;
-}
-
 /**
  * iommu_resv_region_set_owner_dev - the owner is a device
  * @region: the region, from iommu_alloc_resv_region()
  * @owner: the device that claims the range, e.g. the bridge whose window it is
- * @gfp: allocation flags
  *
- * The owner is recorded as the device's sysfs path ("/sys/devices/...");
- * no driver needs to be bound to @owner.
- *
- * Return: 0, or -ENOMEM.
+ * The region takes a reference on @owner; the owner is reported as the
+ * device's sysfs path ("/sys/devices/..."), taken when the region's group is
+ * gathered. No driver needs to be bound to @owner. Replaces any owner the
+ * region had. Does not allocate.
  */
-int iommu_resv_region_set_owner_dev(struct iommu_resv_region *region,
-				    struct device *owner, gfp_t gfp)
+void iommu_resv_region_set_owner_dev(struct iommu_resv_region *region,
+				     struct device *owner)
 {
-	return set_owner_kobj(region, IOMMU_RESV_OWNER_DEVICE, &owner->kobj, gfp);
+	set_owner_ref(region, IOMMU_RESV_OWNER_DEVICE, owner, NULL);
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_dev);
 
@@ -82,11 +100,13 @@ EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_dev);
  * iommu_resv_region_set_owner_iommu - the owner is an IOMMU instance
  * @region: the region, from iommu_alloc_resv_region()
  * @iommu: the IOMMU, as registered with iommu_device_register()
- * @gfp: allocation flags
+ * @gfp: allocation flags, for an IOMMU with neither a sysfs entry nor a
+ *	 firmware node
  *
- * The owner is recorded as the IOMMU's sysfs path (it is linked from
+ * The owner is reported as the IOMMU's sysfs path (it is linked from
  * /sys/class/iommu); for an IOMMU without a sysfs entry, as its firmware node's
- * path, or failing that the name of its driver's iommu_ops.
+ * path, or failing that the name of its driver's iommu_ops. The first two are
+ * referenced and named later, as by iommu_resv_region_set_owner_dev().
  *
  * Return: 0, or -ENOMEM.
  */
@@ -94,13 +114,13 @@ int iommu_resv_region_set_owner_iommu(struct iommu_resv_region *region,
 				      struct iommu_device *iommu, gfp_t gfp)
 {
 	if (iommu->dev)
-		return set_owner_kobj(region, IOMMU_RESV_OWNER_IOMMU,
-				      &iommu->dev->kobj, gfp);
-	if (iommu->fwnode)
+		set_owner_ref(region, IOMMU_RESV_OWNER_IOMMU, iommu->dev, NULL);
+	else if (iommu->fwnode)
+		set_owner_ref(region, IOMMU_RESV_OWNER_IOMMU, NULL, iommu->fwnode);
+	else
 		return iommu_resv_region_set_owner(region, IOMMU_RESV_OWNER_IOMMU,
-						   gfp, "%pfw", iommu->fwnode);
-	return iommu_resv_region_set_owner(region, IOMMU_RESV_OWNER_IOMMU, gfp,
-					   "%ps", iommu->ops);
+						   gfp, "%ps", iommu->ops);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_iommu);
 
@@ -109,30 +129,80 @@ EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_iommu);
  * @region: the region, from iommu_alloc_resv_region()
  * @fwnode: a DT node or ACPI object with no device of its own (an ITS, an
  *	    IOAPIC, a reserved-memory node)
- * @gfp: allocation flags
  *
- * The owner is recorded as the node's full path ("%pfw"): the DT path, or the
- * ACPI namespace path.
- *
- * Return: 0, or -ENOMEM.
+ * The region takes a reference on @fwnode; the owner is reported as the
+ * node's full path ("%pfw": the DT path, or the ACPI namespace path), taken
+ * when the region's group is gathered. Replaces any owner the region had.
+ * Does not allocate.
  */
-int iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
-				       struct fwnode_handle *fwnode, gfp_t gfp)
+void iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
+					struct fwnode_handle *fwnode)
 {
-	return iommu_resv_region_set_owner(region, IOMMU_RESV_OWNER_FIRMWARE,
-					   gfp, "%pfw", fwnode);
+	set_owner_ref(region, IOMMU_RESV_OWNER_FIRMWARE, NULL, fwnode);
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_fwnode);
 
 /**
- * iommu_resv_region_free - free one reserved region and its owner name
+ * iommu_resv_region_name_owner - name the owner a region references
+ * @region: the region
+ * @like: NULL, or a region already named that referenced the same owner:
+ *	  its name is copied instead of made again
+ * @gfp: allocation flags
+ *
+ * For the IOMMU core, which names the owners of a gathering once per distinct
+ * owner. Replaces @region's reference with its owner's name and drops the
+ * reference; a region that references no owner is left as it is. A device
+ * that has left sysfs since it was referenced has no path any more: its
+ * regions' owner becomes unknown. (For a PCI device, its removal has moved
+ * the generation that the gathering's users check: they gather again.)
+ *
+ * Context: Process context; may sleep (it may drop the last reference to the
+ * owner) if @gfp allows.
+ * Return: 0, or -ENOMEM (the region keeps its reference).
+ */
+int iommu_resv_region_name_owner(struct iommu_resv_region *region,
+				 const struct iommu_resv_region *like, gfp_t gfp)
+{
+	char *name, *path;
+
+	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_region_name_owner, region, like, gfp);
+	if (like && like->owner) {
+		name = kstrdup(like->owner, gfp);
+	} else if (region->owner_dev && !device_is_registered(region->owner_dev)) {
+		put_owner_ref(region);
+		region->owner_type = IOMMU_RESV_OWNER_UNKNOWN;
+		return 0;
+	} else if (region->owner_dev) {
+		path = kobject_get_path(&region->owner_dev->kobj, gfp);
+		name = path ? kasprintf(gfp, "/sys%s", path) : NULL;
+		kfree(path);
+	} else if (region->owner_fwnode) {
+		name = kasprintf(gfp, "%pfw", region->owner_fwnode);
+	} else {
+		return 0;
+	}
+	if (!name)
+		return -ENOMEM;
+	put_owner_ref(region);
+	region->owner = name;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_resv_region_name_owner);
+
+/**
+ * iommu_resv_region_free - free one reserved region and its owner
  * @dev: the device the region was reported for, or NULL
  * @region: the region
  *
- * For lists, use iommu_put_resv_regions().
+ * Frees the owner's name, or drops the reference to it. For lists, use
+ * iommu_put_resv_regions().
+ *
+ * Context: Process context; may sleep (it may drop the last reference to the
+ * owner).
  */
 void iommu_resv_region_free(struct device *dev, struct iommu_resv_region *region)
 {
+	put_owner_ref(region);
 	kfree(region->owner);
 	region->owner = NULL;
 	if (region->free)

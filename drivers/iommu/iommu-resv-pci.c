@@ -45,9 +45,9 @@ static int add_reserved(struct list_head *head, u64 start, u64 end,
 	if (!region)
 		return -ENOMEM;
 	region->kind = kind;
-	/* On error the caller frees the list, this region included. */
+	iommu_resv_region_set_owner_dev(region, owner);
 	list_add_tail(&region->list, head);
-	return iommu_resv_region_set_owner_dev(region, owner, GFP_KERNEL);
+	return 0;
 }
 
 /* An assigned memory BAR or window of @pdev, at its bus (DMA) address. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for the reserved regions of an IOMMU group: the merge, the
- * detailed view, owners, failure of every allocation, and the cost with
- * thousands of regions. A fake IOMMU provider feeds iommu_get_resv_regions().
+ * detailed view, owners and their naming, failure of every allocation, and
+ * the cost with thousands of regions. A fake IOMMU provider feeds
+ * iommu_get_resv_regions().
  */
 #include <kunit/device.h>
 #include <kunit/static_stub.h>
@@ -13,6 +14,7 @@
 #include <linux/prandom.h>
 #include <linux/slab.h>
 
+#include "iommu-priv.h"
 #include "iommu-resv.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
@@ -381,6 +383,201 @@ static void fail_each_allocation(struct kunit *test)
 	}
 }
 
+/* Calls to iommu_resv_region_name_owner(), through a stub that counts them */
+struct owner_naming {
+	unsigned int calls;
+	unsigned int fresh;	/* those with no region to copy the name from */
+	unsigned int fail_at;	/* 1-based; 0 for none */
+};
+
+static int counting_name_owner(struct iommu_resv_region *region,
+			       const struct iommu_resv_region *like, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct owner_naming *naming = test->priv;
+	int ret;
+
+	if (++naming->calls == naming->fail_at)
+		return -ENOMEM;
+	naming->fresh += !like;
+	/* The real naming, with this stub out of its way */
+	kunit_deactivate_static_stub(test, iommu_resv_region_name_owner);
+	ret = iommu_resv_region_name_owner(region, like, gfp);
+	kunit_activate_static_stub(test, iommu_resv_region_name_owner, counting_name_owner);
+	return ret;
+}
+
+#define OWNED_MEMBERS	3
+#define OWNED_REGIONS	(3 * OWNED_MEMBERS)
+
+/* Each of three members: two regions owned by @owners[0], one by @owners[1] */
+static struct iommu_resv_snapshot *owned_snapshot(struct kunit *test,
+						  struct device *owners[2])
+{
+	static const char * const members[OWNED_MEMBERS] = { "m0", "m1", "m2" };
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
+	unsigned int i, m;
+
+	for (m = 0; m < OWNED_MEMBERS; m++) {
+		LIST_HEAD(list);
+
+		for (i = 0; i < 3; i++) {
+			u64 start = 0x1000 * (3 * m + i);
+			struct iommu_resv_region *r = new_region(start, start + 0xfff,
+								 IOMMU_RESV_RESERVED);
+
+			KUNIT_ASSERT_NOT_NULL(test, r);
+			iommu_resv_region_set_owner_dev(r, owners[i / 2]);
+			list_add_tail(&r->list, &list);
+		}
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, members[m], &list));
+	}
+	return snap;
+}
+
+static unsigned int owner_refs(struct device *owners[2])
+{
+	return kref_read(&owners[0]->kobj.kref) + kref_read(&owners[1]->kobj.kref);
+}
+
+/*
+ * Owners set by reference are named when the snapshot is sealed, each distinct
+ * owner once and every region with its own copy of the name, and the
+ * references are dropped then. A seal that fails part way leaves the
+ * references it did not drop to the snapshot's release.
+ */
+static void owners_named_at_seal(struct kunit *test)
+{
+	struct owner_naming naming = {};
+	struct iommu_resv_snapshot *snap;
+	unsigned int base, i, fail;
+	struct device *owners[2];
+	char want[2][96];
+
+	for (i = 0; i < 2; i++) {
+		owners[i] = kunit_device_register(test, i ? "iommu-resv-owner-b" :
+							    "iommu-resv-owner-a");
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, owners[i]);
+		/* KUnit's devices hang off its root device, named after the test */
+		snprintf(want[i], sizeof(want[i]), "/sys/devices/kunit/%s.iommu-resv-owner-%c",
+			 test->name, 'a' + i);
+	}
+	base = owner_refs(owners);
+	test->priv = &naming;
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
+	kunit_activate_static_stub(test, iommu_resv_region_name_owner, counting_name_owner);
+
+	alloc_fail_at = 0;
+	snap = owned_snapshot(test, owners);
+	KUNIT_EXPECT_EQ(test, kref_read(&owners[0]->kobj.kref) + 0u,
+			kref_read(&owners[1]->kobj.kref) + 3u);
+	KUNIT_EXPECT_EQ(test, owner_refs(owners), base + OWNED_REGIONS);
+	KUNIT_ASSERT_EQ(test, iommu_resv_snapshot_seal(snap), 0);
+	KUNIT_EXPECT_EQ(test, naming.calls, OWNED_REGIONS);
+	KUNIT_EXPECT_EQ(test, naming.fresh, 2);
+	KUNIT_ASSERT_EQ(test, snap->nr, OWNED_REGIONS);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_region *r = snap->entries[i].region;
+
+		KUNIT_EXPECT_EQ_MSG(test, r->owner_type, IOMMU_RESV_OWNER_DEVICE, "entry %u", i);
+		/* Sealed entries are in start order, the order they were made in */
+		KUNIT_EXPECT_STREQ_MSG(test, r->owner, want[i % 3 / 2], "entry %u", i);
+		KUNIT_EXPECT_NULL_MSG(test, r->owner_dev, "entry %u", i);
+		if (i)
+			KUNIT_EXPECT_PTR_NE(test, r->owner,
+					    snap->entries[i - 1].region->owner);
+	}
+	KUNIT_EXPECT_EQ(test, owner_refs(owners), base);
+	iommu_resv_snapshot_put(snap);
+
+	/* Fail the naming's own array, then each naming in turn */
+	for (fail = 0; fail <= OWNED_REGIONS; fail++) {
+		alloc_fail_at = 0;
+		snap = owned_snapshot(test, owners);
+		naming = (struct owner_naming) { .fail_at = fail };
+		alloc_calls = 0;
+		/* The seal's first core allocation is the naming's */
+		alloc_fail_at = fail ? 0 : 1;
+		KUNIT_EXPECT_EQ_MSG(test, iommu_resv_snapshot_seal(snap), -ENOMEM,
+				    "naming %u failed", fail);
+		/* Those named before the failure dropped their references */
+		KUNIT_EXPECT_EQ_MSG(test, owner_refs(owners),
+				    base + OWNED_REGIONS - (fail ? fail - 1 : 0),
+				    "naming %u failed", fail);
+		iommu_resv_snapshot_put(snap);
+		KUNIT_EXPECT_EQ(test, owner_refs(owners), base);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+/*
+ * An owner that leaves sysfs between its region's report and the seal has no
+ * path to name: the region's owner becomes unknown, and the reference goes.
+ */
+static void gone_owner_is_unknown(struct kunit *test)
+{
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
+	struct iommu_resv_region *r = new_region(0x1000, 0x1fff, IOMMU_RESV_RESERVED);
+	struct device *owner = kunit_device_register(test, "iommu-resv-owner-gone");
+	LIST_HEAD(list);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, owner);
+	iommu_resv_region_set_owner_dev(r, owner);
+	list_add_tail(&r->list, &list);
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, "m0", &list));
+	/* The region's reference keeps the device's memory, not its sysfs entry */
+	kunit_device_unregister(test, owner);
+	KUNIT_ASSERT_FALSE(test, device_is_registered(owner));
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	r = snap->entries[0].region;
+	KUNIT_EXPECT_EQ(test, r->owner_type, IOMMU_RESV_OWNER_UNKNOWN);
+	KUNIT_EXPECT_NULL(test, r->owner);
+	KUNIT_EXPECT_NULL(test, r->owner_dev);
+	iommu_resv_snapshot_put(snap);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
+/* Snapshot of @nr members that each report the same region */
+static struct iommu_resv_snapshot *equal_regions_snapshot(struct kunit *test, int nr)
+{
+	struct iommu_resv_snapshot *snap = new_snapshot(test);
+	char name[8];
+	int m;
+
+	for (m = 0; m < nr; m++) {
+		struct iommu_resv_region *r = new_region(0x1000, 0x1fff, IOMMU_RESV_RESERVED);
+		LIST_HEAD(list);
+
+		KUNIT_ASSERT_NOT_NULL(test, r);
+		list_add_tail(&r->list, &list);
+		snprintf(name, sizeof(name), "m%02d", m);
+		KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_add(snap, NULL, name, &list));
+	}
+	return snap;
+}
+
+/*
+ * Sealing sorts the entries, and sort() is not stable: equal regions stay in
+ * the order they were gathered in, which a refusal's report relies on.
+ */
+static void seal_keeps_gathering_order_of_equals(struct kunit *test)
+{
+	struct iommu_resv_snapshot *snap = equal_regions_snapshot(test, 16);
+	char want[8];
+	int m;
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
+	KUNIT_ASSERT_EQ(test, snap->nr, 16);
+	for (m = 0; m < 16; m++) {
+		snprintf(want, sizeof(want), "m%02d", m);
+		KUNIT_EXPECT_STREQ(test, snap->entries[m].dev_name, want);
+	}
+	iommu_resv_snapshot_put(snap);
+	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+}
+
 /* A fake IOMMU provider behind iommu_get_resv_regions(). */
 static int fake_nr_regions, fake_fail_at;
 
@@ -575,6 +772,9 @@ static struct kunit_case iommu_resv_test_cases[] = {
 	KUNIT_CASE(detail_lines),
 	KUNIT_CASE(fail_each_allocation),
 	KUNIT_CASE(provider_failure_is_not_hidden),
+	KUNIT_CASE(owners_named_at_seal),
+	KUNIT_CASE(gone_owner_is_unknown),
+	KUNIT_CASE(seal_keeps_gathering_order_of_equals),
 	KUNIT_CASE(snapshot_keeps_member_names),
 	KUNIT_CASE(read_copies_whole_lines),
 	KUNIT_CASE_SLOW(merge_thousands),

@@ -30,6 +30,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
+#include "iommu-priv.h"
 #include "iommu-resv.h"
 
 /**
@@ -153,11 +154,13 @@ int iommu_resv_snapshot_add(struct iommu_resv_snapshot *snap,
 	};
 	list_for_each_entry_safe(region, next, regions, list) {
 		list_del_init(&region->list);
-		snap->entries[snap->nr++] = (struct iommu_resv_entry) {
+		snap->entries[snap->nr] = (struct iommu_resv_entry) {
 			.region = region,
 			.dev = dev,
 			.dev_name = name,
+			.seq = snap->nr,
 		};
+		snap->nr++;
 	}
 	return 0;
 
@@ -247,10 +250,10 @@ static int cmp_line(const void *pa, const void *pb)
  * Merged view order: by start, then type; then end and protection flags,
  * so that a span's flags do not depend on how the sort breaks ties.
  */
-static int cmp_start_type(const void *a, const void *b)
+static int cmp_start_type(const void *pa, const void *pb)
 {
-	const struct iommu_resv_region *ra = (*(const struct iommu_resv_entry **)a)->region;
-	const struct iommu_resv_region *rb = (*(const struct iommu_resv_entry **)b)->region;
+	const struct iommu_resv_entry *a = pa, *b = pb;
+	const struct iommu_resv_region *ra = a->region, *rb = b->region;
 
 	if (ra->start != rb->start)
 		return ra->start < rb->start ? -1 : 1;
@@ -258,7 +261,10 @@ static int cmp_start_type(const void *a, const void *b)
 		return (int)ra->type - (int)rb->type;
 	if (ra->length != rb->length)
 		return ra->length < rb->length ? -1 : 1;
-	return ra->prot - rb->prot;
+	if (ra->prot != rb->prot)
+		return ra->prot - rb->prot;
+	/* sort() is not stable: keep equal regions in gathering order */
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* Does [@start, @end] overlap [.., @span_end] or start right after it? */
@@ -346,16 +352,17 @@ bool iommu_resv_entry_kept(const struct iommu_resv_entry *e, const struct device
 
 /**
  * iommu_resv_snapshot_spans - the merged view of some of a snapshot's regions
- * @snap: the snapshot, with every member added
+ * @snap: the snapshot, its entries in (start, type) order (as sealing
+ *	  leaves them)
  * @dev: only the regions reported for this member, or NULL for every member's
  * @skip: leave out the regions for which it returns true, if not NULL
  * @spans: set to the spans, to be freed with kvfree(), or NULL if none
  * @nr_spans: set to their number
  *
- * Merged by the rules at the top of this file, in one sweep in (start, type)
- * order: a span of a type stays open while the next region of that type
- * joins it. Spans are created in the order of their first region, which is
- * already the output order.
+ * Merged by the rules at the top of this file, in one sweep of the entries:
+ * a span of a type stays open while the next region of that type joins it.
+ * Spans are created in the order of their first region, which is already
+ * the output order.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -365,7 +372,6 @@ int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 			      struct iommu_resv_span **spans, unsigned int *nr_spans)
 {
 	struct iommu_resv_span *open[IOMMU_RESV_NR_TYPES] = {};
-	const struct iommu_resv_entry **order;
 	unsigned int i, nr = 0, n = 0;
 	struct iommu_resv_span *out;
 
@@ -376,20 +382,15 @@ int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 	if (!nr)
 		return 0;
 	out = iommu_resv_alloc_array(NULL, nr, sizeof(*out));
-	order = iommu_resv_alloc_array(NULL, nr, sizeof(*order));
-	if (!out || !order) {
-		kvfree(out);
-		kvfree(order);
+	if (!out)
 		return -ENOMEM;
-	}
-	for (i = 0; i < snap->nr; i++)
-		if (iommu_resv_entry_kept(&snap->entries[i], dev, skip))
-			order[n++] = &snap->entries[i];
-	sort(order, nr, sizeof(*order), cmp_start_type, NULL);
-	n = 0;
-	for (i = 0; i < nr; i++) {
-		const struct iommu_resv_region *region = order[i]->region;
-		struct iommu_resv_span *span = open[region->type];
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_region *region = snap->entries[i].region;
+		struct iommu_resv_span *span;
+
+		if (!iommu_resv_entry_kept(&snap->entries[i], dev, skip))
+			continue;
+		span = open[region->type];
 
 		if (span && iommu_resv_joins(span->end, region->start)) {
 			span->end = max(span->end, iommu_resv_end(region));
@@ -404,23 +405,93 @@ int iommu_resv_snapshot_spans(const struct iommu_resv_snapshot *snap,
 		};
 		open[region->type] = span;
 	}
-	kvfree(order);
 	*spans = out;
 	*nr_spans = n;
 	return 0;
 }
 
+/* Sorted by the owner they reference, regions of one owner are adjacent. */
+static int cmp_owner_ref(const void *pa, const void *pb)
+{
+	const struct iommu_resv_region *a = *(const struct iommu_resv_region * const *)pa;
+	const struct iommu_resv_region *b = *(const struct iommu_resv_region * const *)pb;
+
+	if (a->owner_dev != b->owner_dev)
+		return (unsigned long)a->owner_dev < (unsigned long)b->owner_dev ? -1 : 1;
+	if (a->owner_fwnode != b->owner_fwnode)
+		return (unsigned long)a->owner_fwnode < (unsigned long)b->owner_fwnode ? -1 : 1;
+	return 0;
+}
+
+static bool has_owner_ref(const struct iommu_resv_region *region)
+{
+	return region->owner_dev || region->owner_fwnode;
+}
+
+/*
+ * Name the owners that providers referenced, once per distinct owner: the
+ * members of a group share few owners (the bridges above them, their IOMMU),
+ * and naming one walks its sysfs path and allocates twice. Every region gets
+ * its own copy of the name and drops its reference.
+ */
+static int iommu_resv_name_owners(struct iommu_resv_snapshot *snap)
+{
+	struct iommu_resv_region **regions, *first = NULL;
+	struct fwnode_handle *fwnode = NULL;
+	struct device *dev = NULL;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	for (i = 0; i < snap->nr; i++)
+		n += has_owner_ref(snap->entries[i].region);
+	if (!n)
+		return 0;
+	regions = iommu_resv_alloc_array(NULL, n, sizeof(*regions));
+	if (!regions)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; i < snap->nr; i++)
+		if (has_owner_ref(snap->entries[i].region))
+			regions[n++] = snap->entries[i].region;
+	sort(regions, n, sizeof(*regions), cmp_owner_ref, NULL);
+
+	for (i = 0; i < n && !ret; i++) {
+		struct iommu_resv_region *region = regions[i];
+		/* @first no longer holds its reference: compare what it held. */
+		bool same = first && region->owner_dev == dev &&
+			    region->owner_fwnode == fwnode;
+
+		if (!same) {
+			first = region;
+			dev = region->owner_dev;
+			fwnode = region->owner_fwnode;
+		}
+		ret = iommu_resv_region_name_owner(region, same ? first : NULL,
+						   GFP_KERNEL);
+	}
+	kvfree(regions);
+	return ret;
+}
+
 /**
- * iommu_resv_snapshot_seal - compute the merged view of a gathered snapshot
+ * iommu_resv_snapshot_seal - name the owners and compute the merged view
  * @snap: the snapshot, with every member added
  *
- * Fills @snap->spans according to the rules at the top of this file. The
- * entries must not change afterwards.
+ * Names the owners that regions reference (iommu_resv_region_set_owner_dev()),
+ * once per distinct owner, sorts the entries by start and type, and fills
+ * @snap->spans according to the rules at the top of this file. The entries
+ * must not change afterwards.
  *
  * Return: 0, or -ENOMEM (then only iommu_resv_snapshot_put() is valid).
  */
 int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
 {
+	int ret = iommu_resv_name_owners(snap);
+
+	if (ret)
+		return ret;
+	/* Once per gathering, so that each merge is one pass in this order */
+	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_start_type, NULL);
 	return iommu_resv_snapshot_spans(snap, NULL, NULL, &snap->spans,
 					 &snap->nr_spans);
 }

@@ -29,6 +29,8 @@ struct iommu_resv_member {
  * @region: the region as its provider reported it, owner included
  * @dev: the member device it was reported for
  * @dev_name: the member's name in the group's "devices" directory
+ * @seq: its place in the order the regions were gathered in, which sealing
+ *	 does not keep (ties of the sealed order follow it)
  *
  * @dev and @dev_name are those of an entry of the snapshot's members, valid
  * while the snapshot lives, whatever leaves the group meanwhile.
@@ -37,6 +39,7 @@ struct iommu_resv_entry {
 	struct iommu_resv_region *region;
 	struct device *dev;
 	const char *dev_name;
+	unsigned int seq;
 };
 
 /**
@@ -94,7 +97,8 @@ struct iommu_resv_text {
  * @gen: iommu_group_resv_generation() read before the group was gathered
  * @members: the group's members, in the group's order
  * @nr_members: number of members
- * @entries: one entry per region per member device
+ * @entries: one entry per region per member device, by start and type once
+ *	     sealed
  * @nr: number of entries in use
  * @size: allocated number of entries
  * @spans: the merged view, in file order (iommu_resv_snapshot_seal())
