@@ -549,8 +549,11 @@ static void refusal_names_a_merged_region(struct kunit *test)
 	iommu_resv_index_destroy(&idx);
 }
 
-/* Members that report the same region: a refusal names the first gathered */
-static void refusal_names_the_first_of_equal_regions(struct kunit *test)
+/*
+ * Members that report regions with the same start: a refusal names the first
+ * gathered, though sealing puts the shorter ones first.
+ */
+static void refusal_names_the_first_gathered_of_equal_starts(struct kunit *test)
 {
 	struct iommu_resv_snapshot *snap = iommu_resv_snapshot_alloc(0);
 	struct iommu_resv_index_node n = {
@@ -568,7 +571,8 @@ static void refusal_names_the_first_of_equal_regions(struct kunit *test)
 		struct iommu_resv_region *r;
 		LIST_HEAD(list);
 
-		r = iommu_alloc_resv_region(0x1000, 0x1000, 0, IOMMU_RESV_RESERVED, GFP_KERNEL);
+		r = iommu_alloc_resv_region(0x1000, 0x1000 * (16 - m), 0, IOMMU_RESV_RESERVED,
+					    GFP_KERNEL);
 		if (r)
 			list_add_tail(&r->list, &list);
 		snprintf(name, sizeof(name), "m%02d", m);
@@ -662,7 +666,7 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	KUNIT_CASE(index_holds_regions_above_4g),
 	KUNIT_CASE(index_adds_one_device),
 	KUNIT_CASE(refusal_names_a_merged_region),
-	KUNIT_CASE(refusal_names_the_first_of_equal_regions),
+	KUNIT_CASE(refusal_names_the_first_gathered_of_equal_starts),
 	KUNIT_CASE(ranges_keep_their_gathering),
 	KUNIT_CASE(generation_moves_on_every_change),
 	{}

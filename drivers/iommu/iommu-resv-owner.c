@@ -16,6 +16,8 @@
 #include <linux/fwnode.h>
 #include <linux/iommu.h>
 #include <linux/property.h>
+#include <linux/compiler.h>
+#include <linux/err.h>
 #include <linux/slab.h>
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -142,50 +144,92 @@ void iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_fwnode);
 
-/**
- * iommu_resv_region_name_owner - name the owner a region references
- * @region: the region
- * @like: NULL, or a region already named that referenced the same owner:
- *	  its name is copied instead of made again
- * @gfp: allocation flags
- *
- * For the IOMMU core, which names the owners of a gathering once per distinct
- * owner. Replaces @region's reference with its owner's name and drops the
- * reference; a region that references no owner is left as it is. A device
- * that has left sysfs since it was referenced has no path any more: its
- * regions' owner becomes unknown. (For a PCI device, its removal has moved
- * the generation that the gathering's users check: they gather again.)
- *
- * Context: Process context; may sleep (it may drop the last reference to the
- * owner) if @gfp allows.
- * Return: 0, or -ENOMEM (the region keeps its reference).
- */
-int iommu_resv_region_name_owner(struct iommu_resv_region *region,
-				 const struct iommu_resv_region *like, gfp_t gfp)
+/* An owner that is not in sysfs (not added yet, or removed) has no path. */
+static void owner_unknown(struct iommu_resv_region *region)
 {
-	char *name, *path;
+	put_owner_ref(region);
+	region->owner_type = IOMMU_RESV_OWNER_UNKNOWN;
+}
 
-	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_region_name_owner, region, like, gfp);
-	if (like && like->owner) {
-		name = kstrdup(like->owner, gfp);
-	} else if (region->owner_dev && !device_is_registered(region->owner_dev)) {
-		put_owner_ref(region);
-		region->owner_type = IOMMU_RESV_OWNER_UNKNOWN;
-		return 0;
+static char *owner_dev_name(struct device *dev)
+{
+	char *path, *name = NULL;
+
+	/* Best effort, unlocked: a removal that races it is checked below */
+	if (!data_race(device_is_registered(dev)))
+		return ERR_PTR(-ENOENT);
+	path = kobject_get_path(&dev->kobj, GFP_KERNEL);
+	if (!path)
+		return NULL;
+	/* A path of a device removed meanwhile is partial: not a name */
+	if (path[0] == '/' && data_race(device_is_registered(dev)))
+		name = kasprintf(GFP_KERNEL, "/sys%s", path);
+	else
+		name = ERR_PTR(-ENOENT);
+	kfree(path);
+	return name;
+}
+
+/*
+ * iommu_resv_region_name_owner() without its KUnit redirect, for the test's
+ * stub to call.
+ */
+VISIBLE_IF_KUNIT int __iommu_resv_region_name_owner(struct iommu_resv_region *region,
+						    const struct iommu_resv_region *like)
+{
+	char *name;
+
+	if (like) {
+		if (!like->owner) {
+			/* Named as unknown: the same owner, the same answer */
+			owner_unknown(region);
+			return 0;
+		}
+		name = kstrdup(like->owner, GFP_KERNEL);
 	} else if (region->owner_dev) {
-		path = kobject_get_path(&region->owner_dev->kobj, gfp);
-		name = path ? kasprintf(gfp, "/sys%s", path) : NULL;
-		kfree(path);
+		name = owner_dev_name(region->owner_dev);
 	} else if (region->owner_fwnode) {
-		name = kasprintf(gfp, "%pfw", region->owner_fwnode);
+		name = kasprintf(GFP_KERNEL, "%pfw", region->owner_fwnode);
 	} else {
 		return 0;
 	}
 	if (!name)
 		return -ENOMEM;
+	if (IS_ERR(name) || !*name) {
+		if (!IS_ERR(name))
+			kfree(name);
+		owner_unknown(region);
+		return 0;
+	}
 	put_owner_ref(region);
 	region->owner = name;
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(__iommu_resv_region_name_owner);
+
+/**
+ * iommu_resv_region_name_owner - name the owner a region references
+ * @region: the region
+ * @like: NULL, or a region already named that referenced the same owner:
+ *	  its name (or its unknown owner) is copied instead of made again
+ *
+ * For the IOMMU core, which names the owners of a gathering once per distinct
+ * owner when it seals it. Replaces @region's reference with its owner's name
+ * and drops the reference; a region that references no owner is left as it
+ * is. A device that is not in sysfs at that moment (not added yet, or
+ * removed since it was referenced) has no path: its regions' owner becomes
+ * unknown, as does an owner whose name comes out empty. This is best effort
+ * against a concurrent add or removal, which for a PCI device moves the
+ * generation that the gathering's users check: they gather again.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -ENOMEM (the region keeps its reference).
+ */
+int iommu_resv_region_name_owner(struct iommu_resv_region *region,
+				 const struct iommu_resv_region *like)
+{
+	KUNIT_STATIC_STUB_REDIRECT(iommu_resv_region_name_owner, region, like);
+	return __iommu_resv_region_name_owner(region, like);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_resv_region_name_owner);
 

@@ -391,20 +391,14 @@ struct owner_naming {
 };
 
 static int counting_name_owner(struct iommu_resv_region *region,
-			       const struct iommu_resv_region *like, gfp_t gfp)
+			       const struct iommu_resv_region *like)
 {
-	struct kunit *test = kunit_get_current_test();
-	struct owner_naming *naming = test->priv;
-	int ret;
+	struct owner_naming *naming = kunit_get_current_test()->priv;
 
 	if (++naming->calls == naming->fail_at)
 		return -ENOMEM;
 	naming->fresh += !like;
-	/* The real naming, with this stub out of its way */
-	kunit_deactivate_static_stub(test, iommu_resv_region_name_owner);
-	ret = iommu_resv_region_name_owner(region, like, gfp);
-	kunit_activate_static_stub(test, iommu_resv_region_name_owner, counting_name_owner);
-	return ret;
+	return __iommu_resv_region_name_owner(region, like);
 }
 
 #define OWNED_MEMBERS	3

@@ -247,10 +247,11 @@ static int cmp_line(const void *pa, const void *pb)
 }
 
 /*
- * Merged view order: by start, then type; then end and protection flags,
- * so that a span's flags do not depend on how the sort breaks ties.
+ * Sealed order, which the merged view follows: by start, then type; then
+ * length and protection flags, so that a span's flags do not depend on how
+ * the sort breaks ties, and gathering order.
  */
-static int cmp_start_type(const void *pa, const void *pb)
+static int cmp_sealed(const void *pa, const void *pb)
 {
 	const struct iommu_resv_entry *a = pa, *b = pb;
 	const struct iommu_resv_region *ra = a->region, *rb = b->region;
@@ -466,8 +467,7 @@ static int iommu_resv_name_owners(struct iommu_resv_snapshot *snap)
 			dev = region->owner_dev;
 			fwnode = region->owner_fwnode;
 		}
-		ret = iommu_resv_region_name_owner(region, same ? first : NULL,
-						   GFP_KERNEL);
+		ret = iommu_resv_region_name_owner(region, same ? first : NULL);
 	}
 	kvfree(regions);
 	return ret;
@@ -491,7 +491,7 @@ int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
 	if (ret)
 		return ret;
 	/* Once per gathering, so that each merge is one pass in this order */
-	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_start_type, NULL);
+	sort(snap->entries, snap->nr, sizeof(*snap->entries), cmp_sealed, NULL);
 	return iommu_resv_snapshot_spans(snap, NULL, NULL, &snap->spans,
 					 &snap->nr_spans);
 }

@@ -97,8 +97,8 @@ struct iommu_resv_text {
  * @gen: iommu_group_resv_generation() read before the group was gathered
  * @members: the group's members, in the group's order
  * @nr_members: number of members
- * @entries: one entry per region per member device, by start and type once
- *	     sealed
+ * @entries: one entry per region per member device; once sealed, by start,
+ *	     type, length, protection flags and gathering order (@seq)
  * @nr: number of entries in use
  * @size: allocated number of entries
  * @spans: the merged view, in file order (iommu_resv_snapshot_seal())
