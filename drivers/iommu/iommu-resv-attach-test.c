@@ -15,16 +15,22 @@
  *
  * Also: a driver that cannot report every reserved region fails the report
  * for userspace's users, while the kernel's own DMA domain setup still uses
- * the regions it made.
+ * the regions it made; and a member that owns a region stays in sysfs until
+ * its group's gathering has named it.
  */
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/slab.h>
 
 #include "iommu-priv.h"
+#include "iommu-resv.h"
 
 #define FAKE_DEVS	3
 #define FAKE_PASID	1
@@ -43,6 +49,11 @@ struct fake_iommu_state {
 	/* Report a direct region, then fail with this errno (0: do not) */
 	bool report_direct;
 	int report_error;
+	/* Report a reserved region each member owns itself */
+	bool report_owned;
+	/* Unregistering device 1 from another thread, while its owner is named */
+	struct completion removed;
+	bool removal_started;
 };
 
 /* One test at a time uses the fake driver, whose ops cannot carry context */
@@ -175,11 +186,27 @@ static struct iommu_domain *fake_domain_alloc_paging(struct device *dev)
 	return domain;
 }
 
+/* Reserved: unlike a direct region, it does not make a member need 1:1 */
+static int fake_report_owned(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *region;
+
+	region = iommu_alloc_resv_region(FAKE_DIRECT, SZ_64K, 0, IOMMU_RESV_RESERVED,
+					 GFP_KERNEL);
+	if (!region)
+		return -ENOMEM;
+	iommu_resv_region_set_owner_dev(region, dev);
+	list_add_tail(&region->list, head);
+	return 0;
+}
+
 /* As a driver that made a region, then could not allocate its owner's name */
 static int fake_get_resv_regions(struct device *dev, struct list_head *head)
 {
 	struct iommu_resv_region *region;
 
+	if (fake->report_owned)
+		return fake_report_owned(dev, head);
 	if (!fake->report_direct)
 		return 0;
 	region = iommu_alloc_resv_region(FAKE_DIRECT, SZ_64K, IOMMU_READ | IOMMU_WRITE,
@@ -448,11 +475,74 @@ static void failed_report_keeps_kernel_regions(struct kunit *test)
 	fake->report_direct = false;
 }
 
+static int fake_unregister_dev1(void *unused)
+{
+	platform_device_unregister(to_platform_device(fake->devs[1]));
+	complete(&fake->removed);
+	return 0;
+}
+
+/*
+ * When device 1's owner is to be named, unregister it from another thread and
+ * give that 200 ms: the removal must wait for the group's mutex before the
+ * device leaves sysfs, or the name would be a partial path, read from parents
+ * that may be freed meanwhile.
+ */
+static int naming_races_removal(struct iommu_resv_region *region,
+				const struct iommu_resv_region *like)
+{
+	struct device *dev = fake->devs[1];
+	int waited;
+
+	if (region->owner_dev == dev && !fake->removal_started &&
+	    !IS_ERR(kthread_run(fake_unregister_dev1, NULL, "iommu-resv-remove"))) {
+		fake->removal_started = true;
+		for (waited = 0; waited < 200 && device_is_registered(dev); waited += 20)
+			msleep(20);
+	}
+	return __iommu_resv_region_name_owner(region, like);
+}
+
+/* A member that owns a region is named by its path even while it is removed */
+static void owner_stays_in_sysfs_while_named(struct kunit *test)
+{
+	const char *path = "/sys/devices/platform/iommu-resv-attach-test.1";
+	struct iommu_resv_snapshot *snap;
+	bool named = false;
+	unsigned int i;
+
+	init_completion(&fake->removed);
+	fake->report_owned = true;
+	fake_add_device(test, 1, true);
+	kunit_activate_static_stub(test, iommu_resv_region_name_owner, naming_races_removal);
+	snap = iommu_group_resv_snapshot_get(fake->group);
+	kunit_deactivate_static_stub(test, iommu_resv_region_name_owner);
+	if (fake->removal_started) {
+		wait_for_completion(&fake->removed);
+		fake->devs[1] = NULL;
+	}
+	KUNIT_ASSERT_TRUE(test, fake->removal_started);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
+	for (i = 0; i < snap->nr; i++) {
+		const struct iommu_resv_region *region = snap->entries[i].region;
+
+		if (strcmp(snap->entries[i].dev_name, "iommu-resv-attach-test.1"))
+			continue;
+		KUNIT_EXPECT_EQ(test, region->owner_type, IOMMU_RESV_OWNER_DEVICE);
+		KUNIT_EXPECT_STREQ(test, region->owner ?: "(none)", path);
+		named = true;
+	}
+	KUNIT_EXPECT_TRUE(test, named);
+	iommu_resv_snapshot_put(snap);
+	fake->report_owned = false;
+}
+
 static struct kunit_case iommu_resv_attach_test_cases[] = {
 	KUNIT_CASE(hot_added_member_gets_the_group_domain),
 	KUNIT_CASE(failed_attach_reverts_every_member),
 	KUNIT_CASE(pasid_attach_covers_members),
 	KUNIT_CASE(failed_report_keeps_kernel_regions),
+	KUNIT_CASE(owner_stays_in_sysfs_while_named),
 	{}
 };
 
@@ -465,6 +555,7 @@ static struct kunit_suite iommu_resv_attach_test_suite = {
 
 kunit_test_suite(iommu_resv_attach_test_suite);
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
 MODULE_DESCRIPTION("KUnit tests that every member of an IOMMU group is in its domain");
 MODULE_LICENSE("GPL");

@@ -87,8 +87,8 @@ EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner);
  * @owner: the device that claims the range, e.g. the bridge whose window it is
  *
  * The region takes a reference on @owner; the owner is reported as the
- * device's sysfs path ("/sys/devices/..."), taken when the region's group is
- * gathered. No driver needs to be bound to @owner. Replaces any owner the
+ * device's sysfs path ("/sys/devices/..."), taken when the gathering is sealed
+ * (iommu_resv_region_name_owner()). No driver needs to be bound to @owner. Replaces any owner the
  * region had. Does not allocate.
  */
 void iommu_resv_region_set_owner_dev(struct iommu_resv_region *region,
@@ -134,7 +134,7 @@ EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_iommu);
  *
  * The region takes a reference on @fwnode; the owner is reported as the
  * node's full path ("%pfw": the DT path, or the ACPI namespace path), taken
- * when the region's group is gathered. Replaces any owner the region had.
+ * when the gathering is sealed. Replaces any owner the region had.
  * Does not allocate.
  */
 void iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
@@ -144,7 +144,7 @@ void iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_fwnode);
 
-/* An owner that is not in sysfs (not added yet, or removed) has no path. */
+/* An owner with no name: a device not in sysfs yet, or an empty name */
 static void owner_unknown(struct iommu_resv_region *region)
 {
 	put_owner_ref(region);
@@ -153,19 +153,21 @@ static void owner_unknown(struct iommu_resv_region *region)
 
 static char *owner_dev_name(struct device *dev)
 {
-	char *path, *name = NULL;
+	char *path, *name;
 
-	/* Best effort, unlocked: a removal that races it is checked below */
+	/*
+	 * A device_add() may be under way (a PCI device joins its group
+	 * before it is added): unlocked, hence data_race(). kobject_add()
+	 * sets the flag last, after the kobject's parent and name and the
+	 * locked creation of its sysfs directory.
+	 */
 	if (!data_race(device_is_registered(dev)))
 		return ERR_PTR(-ENOENT);
+	smp_rmb();	/* the parent and name after the flag, as written */
 	path = kobject_get_path(&dev->kobj, GFP_KERNEL);
 	if (!path)
 		return NULL;
-	/* A path of a device removed meanwhile is partial: not a name */
-	if (path[0] == '/' && data_race(device_is_registered(dev)))
-		name = kasprintf(GFP_KERNEL, "/sys%s", path);
-	else
-		name = ERR_PTR(-ENOENT);
+	name = kasprintf(GFP_KERNEL, "/sys%s", path);
 	kfree(path);
 	return name;
 }
@@ -216,13 +218,13 @@ EXPORT_SYMBOL_IF_KUNIT(__iommu_resv_region_name_owner);
  * For the IOMMU core, which names the owners of a gathering once per distinct
  * owner when it seals it. Replaces @region's reference with its owner's name
  * and drops the reference; a region that references no owner is left as it
- * is. A device that is not in sysfs at that moment (not added yet, or
- * removed since it was referenced) has no path: its regions' owner becomes
- * unknown, as does an owner whose name comes out empty. This is best effort
- * against a concurrent add or removal, which for a PCI device moves the
- * generation that the gathering's users check: they gather again.
+ * is. A device that is not in sysfs yet has no path: its regions' owner
+ * becomes unknown, as does an owner whose name comes out empty (adding a PCI
+ * device moves the generation that the gathering's users check once it is
+ * in sysfs: they gather again).
  *
- * Context: Process context; may sleep.
+ * Context: Process context; may sleep. A device owner in sysfs must stay
+ * there meanwhile: the core calls it with the group's mutex held.
  * Return: 0, or -ENOMEM (the region keeps its reference).
  */
 int iommu_resv_region_name_owner(struct iommu_resv_region *region,

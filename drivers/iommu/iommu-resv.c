@@ -478,10 +478,12 @@ static int iommu_resv_name_owners(struct iommu_resv_snapshot *snap)
  * @snap: the snapshot, with every member added
  *
  * Names the owners that regions reference (iommu_resv_region_set_owner_dev()),
- * once per distinct owner, sorts the entries by start and type, and fills
- * @snap->spans according to the rules at the top of this file. The entries
- * must not change afterwards.
+ * once per distinct owner, sorts the entries (by start, type, length,
+ * protection, then gathering order), and fills @snap->spans according to the
+ * rules at the top of this file. The entries must not change afterwards.
  *
+ * Context: Process context; may sleep. For a group's gathering, with the
+ * group's mutex still held (see iommu_resv_region_name_owner()).
  * Return: 0, or -ENOMEM (then only iommu_resv_snapshot_put() is valid).
  */
 int iommu_resv_snapshot_seal(struct iommu_resv_snapshot *snap)
