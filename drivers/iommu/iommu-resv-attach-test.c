@@ -52,8 +52,10 @@ struct fake_iommu_state {
 	/* Report a reserved region each member owns itself */
 	bool report_owned;
 	/* Unregistering device 1 from another thread, while its owner is named */
+	struct completion removal_begun;
 	struct completion removed;
 	bool removal_started;
+	bool removal_seen;
 };
 
 /* One test at a time uses the fake driver, whose ops cannot carry context */
@@ -478,15 +480,26 @@ static void failed_report_keeps_kernel_regions(struct kunit *test)
 static int fake_unregister_dev1(void *unused)
 {
 	platform_device_unregister(to_platform_device(fake->devs[1]));
-	complete(&fake->removed);
-	return 0;
+	kthread_complete_and_exit(&fake->removed, 0);
 }
 
+/* device_del() of device 1 has begun: it is about to leave its group */
+static int fake_bus_event(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action == BUS_NOTIFY_DEL_DEVICE && fake && data == fake->devs[1])
+		complete(&fake->removal_begun);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fake_bus_nb = {
+	.notifier_call = fake_bus_event,
+};
+
 /*
- * When device 1's owner is to be named, unregister it from another thread and
- * give that 200 ms: the removal must wait for the group's mutex before the
- * device leaves sysfs, or the name would be a partial path, read from parents
- * that may be freed meanwhile.
+ * When device 1's owner is to be named, unregister it from another thread,
+ * and once that has begun give it 200 ms more: the removal must wait for the
+ * group's mutex before the device leaves sysfs, or the owner would have no
+ * name (or one read from parents being freed).
  */
 static int naming_races_removal(struct iommu_resv_region *region,
 				const struct iommu_resv_region *like)
@@ -497,7 +510,10 @@ static int naming_races_removal(struct iommu_resv_region *region,
 	if (region->owner_dev == dev && !fake->removal_started &&
 	    !IS_ERR(kthread_run(fake_unregister_dev1, NULL, "iommu-resv-remove"))) {
 		fake->removal_started = true;
-		for (waited = 0; waited < 200 && device_is_registered(dev); waited += 20)
+		fake->removal_seen = wait_for_completion_timeout(&fake->removal_begun, 10 * HZ);
+		/* The other thread's device_del() changes it: that is the test */
+		for (waited = 0; waited < 200 && data_race(device_is_registered(dev));
+		     waited += 20)
 			msleep(20);
 	}
 	return __iommu_resv_region_name_owner(region, like);
@@ -511,17 +527,22 @@ static void owner_stays_in_sysfs_while_named(struct kunit *test)
 	bool named = false;
 	unsigned int i;
 
+	init_completion(&fake->removal_begun);
 	init_completion(&fake->removed);
+	KUNIT_ASSERT_EQ(test, bus_register_notifier(&platform_bus_type, &fake_bus_nb), 0);
 	fake->report_owned = true;
 	fake_add_device(test, 1, true);
 	kunit_activate_static_stub(test, iommu_resv_region_name_owner, naming_races_removal);
 	snap = iommu_group_resv_snapshot_get(fake->group);
 	kunit_deactivate_static_stub(test, iommu_resv_region_name_owner);
+	fake->report_owned = false;
 	if (fake->removal_started) {
 		wait_for_completion(&fake->removed);
 		fake->devs[1] = NULL;
 	}
-	KUNIT_ASSERT_TRUE(test, fake->removal_started);
+	bus_unregister_notifier(&platform_bus_type, &fake_bus_nb);
+	KUNIT_EXPECT_TRUE(test, fake->removal_started);
+	KUNIT_EXPECT_TRUE(test, fake->removal_seen);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
 	for (i = 0; i < snap->nr; i++) {
 		const struct iommu_resv_region *region = snap->entries[i].region;
@@ -532,9 +553,8 @@ static void owner_stays_in_sysfs_while_named(struct kunit *test)
 		KUNIT_EXPECT_STREQ(test, region->owner ?: "(none)", path);
 		named = true;
 	}
-	KUNIT_EXPECT_TRUE(test, named);
 	iommu_resv_snapshot_put(snap);
-	fake->report_owned = false;
+	KUNIT_EXPECT_TRUE(test, named);
 }
 
 static struct kunit_case iommu_resv_attach_test_cases[] = {

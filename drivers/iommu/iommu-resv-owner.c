@@ -87,9 +87,9 @@ EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner);
  * @owner: the device that claims the range, e.g. the bridge whose window it is
  *
  * The region takes a reference on @owner; the owner is reported as the
- * device's sysfs path ("/sys/devices/..."), taken when the gathering is sealed
- * (iommu_resv_region_name_owner()). No driver needs to be bound to @owner. Replaces any owner the
- * region had. Does not allocate.
+ * device's sysfs path ("/sys/devices/..."), taken when the gathering is
+ * sealed (iommu_resv_region_name_owner()). No driver needs to be bound to
+ * @owner. Replaces any owner the region had. Does not allocate.
  */
 void iommu_resv_region_set_owner_dev(struct iommu_resv_region *region,
 				     struct device *owner)
@@ -144,7 +144,7 @@ void iommu_resv_region_set_owner_fwnode(struct iommu_resv_region *region,
 }
 EXPORT_SYMBOL_GPL(iommu_resv_region_set_owner_fwnode);
 
-/* An owner with no name: a device not in sysfs yet, or an empty name */
+/* An owner with no name: a device not in sysfs, or an empty name */
 static void owner_unknown(struct iommu_resv_region *region)
 {
 	put_owner_ref(region);
@@ -156,18 +156,22 @@ static char *owner_dev_name(struct device *dev)
 	char *path, *name;
 
 	/*
-	 * A device_add() may be under way (a PCI device joins its group
-	 * before it is added): unlocked, hence data_race(). kobject_add()
-	 * sets the flag last, after the kobject's parent and name and the
-	 * locked creation of its sysfs directory.
+	 * A member, its bridges and its IOMMU were in sysfs before the member
+	 * joined its group, and the group's mutex keeps them there. A peer
+	 * function (found on its bus before device_add()) can be added or
+	 * removed meanwhile: best effort, unlocked, hence data_race(); the PCI
+	 * core moves the generation after either.
 	 */
 	if (!data_race(device_is_registered(dev)))
 		return ERR_PTR(-ENOENT);
-	smp_rmb();	/* the parent and name after the flag, as written */
 	path = kobject_get_path(&dev->kobj, GFP_KERNEL);
 	if (!path)
 		return NULL;
-	name = kasprintf(GFP_KERNEL, "/sys%s", path);
+	/* A parent unlinked while the path was built leaves no leading '/' */
+	if (path[0] == '/')
+		name = kasprintf(GFP_KERNEL, "/sys%s", path);
+	else
+		name = ERR_PTR(-ENOENT);
 	kfree(path);
 	return name;
 }
@@ -218,13 +222,13 @@ EXPORT_SYMBOL_IF_KUNIT(__iommu_resv_region_name_owner);
  * For the IOMMU core, which names the owners of a gathering once per distinct
  * owner when it seals it. Replaces @region's reference with its owner's name
  * and drops the reference; a region that references no owner is left as it
- * is. A device that is not in sysfs yet has no path: its regions' owner
- * becomes unknown, as does an owner whose name comes out empty (adding a PCI
- * device moves the generation that the gathering's users check once it is
- * in sysfs: they gather again).
+ * is. A device that is not in sysfs has no path: its regions' owner becomes
+ * unknown, as does an owner whose name comes out empty (adding or removing a
+ * PCI device moves the generation that the gathering's users check: they
+ * gather again).
  *
- * Context: Process context; may sleep. A device owner in sysfs must stay
- * there meanwhile: the core calls it with the group's mutex held.
+ * Context: Process context; may sleep. The core calls it with the group's
+ * mutex held, which keeps a member, its bridges and its IOMMU in sysfs.
  * Return: 0, or -ENOMEM (the region keeps its reference).
  */
 int iommu_resv_region_name_owner(struct iommu_resv_region *region,
