@@ -20,7 +20,7 @@ basetree=$out/base/src
 ident_name="iommu-resv developers"
 ident_mail="iommu-resv@example.org"
 # Pinned base; newest 6.12 the archive has is used once this one is gone.
-: "${DEBIAN_KVER:=6.12.117-1~deb12u1}"
+: "${DEBIAN_KVER:=6.12.118-1~deb12u1}"
 
 die() { echo "assemble: error: $*" >&2; exit 1; }
 say() { echo "assemble: $*"; }

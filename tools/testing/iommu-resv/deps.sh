@@ -4,7 +4,7 @@
 # print the exact command. Quiet and fast when everything is present.
 set -euo pipefail
 
-: "${DEBIAN_KVER:=6.12.117-1~deb12u1}"	# the base the series is tested on
+: "${DEBIAN_KVER:=6.12.118-1~deb12u1}"	# the base the series is tested on
 out=${1:-out}
 
 pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-s390x-linux-gnu
