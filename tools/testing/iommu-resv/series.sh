@@ -2,86 +2,134 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # series.sh OUT DEST: write the series as it would be mailed, from the
-# assembled tree OUT/patched/src (base..HEAD), to DEST: a cover letter
-# (cover-letter.txt, with the last make check's results), one git am-able
-# patch per commit, To: the IOMMU list, Cc: everyone get_maintainer.pl names
-# for the touched files (ACPI and iommufd included). Then checks that the
-# patches apply with git am on the base, in order, to the same tree.
+# assembled tree OUT/patched/src (base..HEAD), to DEST: one series per topic
+# of patches/topics, in DEST/NAME/, each with its cover letter
+# (patches/covers/NAME.txt, with the topic's results from the last make
+# check), git format-patch --base=base (base-commit: and a
+# prerequisite-patch-id: for every patch of the topics before it), To: the
+# maintainers scripts/get_maintainer.pl names for each patch, Cc: the other
+# people and lists it names (the union of both on the cover letter). Then
+# checks that each topic applies with git am onto the tree of the topics
+# before it, giving the tree the series has at the topic's end.
 set -euo pipefail
 out=$(realpath "$1") dest=$2
 here=$(dirname "$(realpath "$0")")
+top=$(realpath "$here/../../..")
 tree=$out/patched/src
 die() { echo "series: error: $*" >&2; exit 1; }
 [ -d "$tree/.git" ] || die "no assembled tree at $tree (run 'make tree')"
+# shellcheck source=topics.sh
+. "$here/topics.sh"
+topics_read "$top/patches/topics" "$tree" ||
+	die "patches/topics does not describe the series"
 
 rm -rf "$dest"
 mkdir -p "$dest"
 dest=$(realpath "$dest")
-
-git -C "$tree" format-patch -q --cover-letter --thread=shallow -o "$dest" \
-	--to "iommu@lists.linux.dev" base..HEAD
-
-# Cc: on each patch, whoever the kernel's own get_maintainer.pl names for
-# it; on the cover letter, all of them.
-maintainers() { # PATCH
-	(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
-		"$1" 2>/dev/null) | grep -vxF -e "iommu@lists.linux.dev" -e "$ident"
-}
 ident="iommu-resv developers <iommu-resv@example.org>"
-add_cc() { # FILE: reads Cc addresses on stdin
+list="iommu@lists.linux.dev"
+base=$(cat "$out/base.version" 2>/dev/null || echo 6.12)
+
+# get_maintainer.pl's people and lists for PATCH (one run of it), a line
+# each, "to ADDRESS" or "cc ADDRESS": the maintainers are To:, reviewers,
+# other people and lists Cc:. The IOMMU list is To: on every patch; the
+# series' own entry (this project) is left out.
+recipients() { # PATCH
+	echo "to $list"
+	(cd "$tree" && ./scripts/get_maintainer.pl --no-git --no-git-fallback --rolestats \
+		"$1" 2>/dev/null) | grep -vF -e "$ident" | python3 -c '
+import re, sys
+lst = sys.argv[1]
+for line in sys.stdin:
+    m = re.match(r"(.*?) \((.*)\)$", line.strip())
+    if m and m.group(1) != lst:
+        to = re.search(r"\b(maintainer|supporter|odd fixer):", m.group(2))
+        print("to" if to else "cc", m.group(1))
+' "$list"
+}
+add_header() { # FILE NAME: reads addresses on stdin, adds "NAME: a,\n b" to the mail header
 	python3 -c '
 import sys
-path = sys.argv[1]
-cc = [l.strip() for l in sys.stdin if l.strip()]
+path, name = sys.argv[1:]
+who = [l.strip() for l in sys.stdin if l.strip()]
 text = open(path).read()
 head, sep, body = text.partition("\n\n")
-if cc:
-    head += "\nCc: " + ",\n    ".join(cc)
+if who:
+    head += "\n%s: " % name + ",\n    ".join(who)
 open(path, "w").write(head + sep + body)
-' "$1"
+' "$1" "$2"
 }
-all=$(mktemp)
-for p in "$dest"/*.patch; do
-	case $p in */0000-cover-letter.patch) continue ;; esac
-	maintainers "$p" | tee -a "$all" | add_cc "$p"
-done
-sort -u "$all" | add_cc "$dest/0000-cover-letter.patch"
-ncc=$(sort -u "$all" | wc -l)
-grep -q 'linux-acpi@vger.kernel.org' "$all" || die "get_maintainer.pl did not name the ACPI list"
-grep -q 'Jason Gunthorpe' "$all" || die "get_maintainer.pl did not name the iommufd maintainers"
-rm -f "$all"
 
-# The cover letter: subject and text from cover-letter.txt.
-cover=$(ls "$dest"/0000-cover-letter.patch)
-results="Results"$'\n'"-------"$'\n'
-summary=$out/check-summary.txt
-if [ -f "$summary" ] && [ "$(head -n1 "$summary")" = "$(git -C "$tree" rev-parse HEAD)" ]; then
-	results+="'make check' of exactly this series (both arches, arm64 with DT and ACPI):"$'\n'
-	results+="$(sed -n 2p "$summary")."
-else
-	results+="'make check' has not completed on exactly this series yet."
-fi
-base=$(cat "$out/base.version" 2>/dev/null || echo 6.12)
-python3 - "$cover" "$here/cover-letter.txt" "$results" "$base" <<'EOF'
+# The cover letter of topic I from its template: @BASE@, @PREREQ@, @RESULTS@.
+cover_letter() { # I DIR
+	local i=$1 dir=$2 prereq results summary j
+	if [ "$i" = 0 ]; then
+		prereq="These apply to Linux $base directly."
+	else
+		prereq="This series applies on top of the $([ "$i" = 1 ] && echo "one" || echo "$i series")"
+		prereq+=" before it (the prerequisite-patch-id trailers below name their patches):"
+		for ((j = 0; j < i; j++)); do
+			prereq+=$'\n'"  ${topic_names[j]}: $(sed -n 1p "$top/patches/covers/${topic_names[j]}.txt")"
+		done
+	fi
+	summary=$out/check-topics.txt
+	if [ -f "$summary" ] && grep -q "^${topic_names[i]} $(git -C "$tree" rev-parse "${topic_ends[i]}") " "$summary"; then
+		results="Results"$'\n'"-------"$'\n'"$(grep "^${topic_names[i]} " "$summary" | cut -d' ' -f3-)"
+	else
+		results="Results"$'\n'"-------"$'\n'"'make check' has not completed on exactly this series yet."
+	fi
+	python3 - "$dir/0000-cover-letter.patch" "$top/patches/covers/${topic_names[i]}.txt" \
+		"$results" "$base" "$prereq" <<'EOF'
 import sys
-cover, template, results, base = sys.argv[1:]
-text = open(template).read().replace("@RESULTS@", results).replace("@BASE@", base)
+cover, template, results, base, prereq = sys.argv[1:]
+text = open(template).read()
+for key, val in (("@RESULTS@", results), ("@BASE@", base), ("@PREREQ@", prereq)):
+    if key not in text:
+        sys.exit("series: error: %s has no %s" % (template, key))
+    text = text.replace(key, val)
 subject, body = text.split("\n", 1)
 c = open(cover).read()
 c = c.replace("*** SUBJECT HERE ***", subject.strip())
 c = c.replace("*** BLURB HERE ***", body.strip("\n"))
 open(cover, "w").write(c)
 EOF
-grep -q '\*\*\*' "$cover" && die "cover letter still has a placeholder"
+	! grep -q '\*\*\*' "$dir/0000-cover-letter.patch" || die "${topic_names[i]}: cover letter still has a placeholder"
+}
 
-# git am on the base gives the same tree.
+all_cc=$(mktemp)
 check=$(mktemp -d)
-trap 'git -C "$tree" worktree remove --force "$check/am" >/dev/null 2>&1 || true; rm -rf "$check"' EXIT
+trap 'git -C "$tree" worktree remove --force "$check/am" >/dev/null 2>&1 || true; rm -rf "$check" "$all_cc"' EXIT
 git -C "$tree" worktree add -q --detach "$check/am" base
-mapfile -t patches < <(ls "$dest"/*.patch | grep -v /0000-cover-letter.patch)
-git -C "$check/am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" ||
-	die "the patches in $dest do not apply with git am on base"
-[ "$(git -C "$check/am" rev-parse HEAD^{tree})" = "$(git -C "$tree" rev-parse HEAD^{tree})" ] ||
-	die "the patches in $dest do not apply to the same tree"
-echo "series: ${#patches[@]} patches and a cover letter in $dest (git am on base gives the assembled tree)"
-echo "series: To: iommu@lists.linux.dev; Cc: $ncc addresses from get_maintainer.pl (ACPI and iommufd included)"
+for i in "${!topic_names[@]}"; do
+	name=${topic_names[i]} dir=$dest/${topic_names[i]}
+	[ -f "$top/patches/covers/$name.txt" ] || die "no cover letter patches/covers/$name.txt"
+	git -C "$tree" format-patch -q --cover-letter --thread=shallow --base=base -o "$dir" \
+		"${topic_starts[i]}^..${topic_ends[i]}"
+	to_all=$(mktemp) cc_all=$(mktemp)
+	for p in "$dir"/*.patch; do
+		case $p in */0000-cover-letter.patch) continue ;; esac
+		recipients "$p" > "$check/who"
+		sed -n 's/^to //p' "$check/who" | tee -a "$to_all" | add_header "$p" To
+		sed -n 's/^cc //p' "$check/who" | tee -a "$cc_all" | add_header "$p" Cc
+	done
+	sort -u "$to_all" | add_header "$dir/0000-cover-letter.patch" To
+	sort -u "$cc_all" | grep -vxF -f <(sort -u "$to_all") | add_header "$dir/0000-cover-letter.patch" Cc
+	cat "$to_all" "$cc_all" >> "$all_cc"
+	rm -f "$to_all" "$cc_all"
+	cover_letter "$i" "$dir"
+	grep -q "^base-commit: $(git -C "$tree" rev-parse base)$" "$dir/0000-cover-letter.patch" ||
+		die "$name: no base-commit: trailer"
+	[ "$(grep -c '^prerequisite-patch-id: ' "$dir/0000-cover-letter.patch")" = \
+	  "$(git -C "$tree" rev-list --count "base..${topic_starts[i]}^")" ] ||
+		die "$name: the prerequisite-patch-id trailers do not name every patch before it"
+	# git am onto the topics before it gives the series' tree at its end.
+	mapfile -t patches < <(ls "$dir"/*.patch | grep -v /0000-cover-letter.patch)
+	git -C "$check/am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" ||
+		die "$name does not apply with git am onto the topics before it"
+	[ "$(git -C "$check/am" rev-parse HEAD^{tree})" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
+		die "$name does not give the tree the series has at its end"
+	echo "series: $name: ${#patches[@]} patches and a cover letter in $dir"
+done
+grep -q 'linux-acpi@vger.kernel.org' "$all_cc" || die "get_maintainer.pl did not name the ACPI list"
+grep -q 'Jason Gunthorpe' "$all_cc" || die "get_maintainer.pl did not name the iommufd maintainers"
+echo "series: ${#topic_names[@]} topic series; git am of each onto the ones before it gives the assembled tree"
