@@ -10,6 +10,7 @@
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
 #   make series   the mailable series with a cover letter in $(OUT)/series/
 #   make check-bisect  build every prefix of the series, both arches (long)
+#   make check-topics  each topic series with the ones before it: builds, its tests pass
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
 #   make bench [ARCH=x86_64] [TRIALS=5] [ICOUNT=1] [BIG=0]  patched vs unpatched, in $(OUT)/bench/
 #   make stress [STRESS_SECONDS=120] [FUZZ_CALLS=200000] [FUZZ_SEED=1]  debug kernels
@@ -39,7 +40,7 @@ endif
 export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS ICOUNT BIG
 export STRESS_SECONDS FUZZ_CALLS FUZZ_SEED
 
-.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect tool bench stress
+.PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect check-topics tool bench stress
 all: help
 
 help:
@@ -65,6 +66,9 @@ deps:
 
 series: tree
 	@$(H)/series.sh $(OUT) $(OUT)/series
+
+check-topics:
+	@$(H)/harness.sh check-topics
 
 check-bisect: tree
 	@$(H)/check-bisect.sh $(OUT) $(ARCH)

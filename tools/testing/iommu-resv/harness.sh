@@ -167,7 +167,7 @@ fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
 
 boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without counting
 	local arch=$1 v=${2:-$variant} res=${3-$results} fw=${4:-dt} k label irf t args=()
-	local tests=$KSELFTESTS
+	local tests=$KSELFTESTS guest=${GUEST_DIR:-$OUT/guest/$arch}
 	local htests bundle=() b extra=${QEMU_EXTRA:-}
 	htests=HARNESS_TESTS_$arch
 	htests=${!htests}
@@ -191,12 +191,13 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	label=$label${v/patched/}
 	label=${label/base/-base}
 	[ "$flavour" = test ] || label=$label-$flavour
-	irf=$OUT/guest/$arch/tests-initramfs.cpio.gz
+	label=${BOOT_LABEL:-$label}
+	irf=$guest/tests-initramfs.cpio.gz
 	for t in $tests; do
 		if [[ " $htests " = *" $t "* ]]; then
 			args+=("$t=$here/guest/$t.sh")
 		else
-			args+=("$t=$OUT/guest/$arch/$t")
+			args+=("$t=$guest/$t")
 		fi
 	done
 	# A modular kernel's test modules (kbuild.sh lists them), loaded by init.
@@ -205,7 +206,7 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	fi
 	# The series' KUnit suites must report, built in or as modules.
 	local suites=""
-	[ "$v" = patched ] && suites=$KUNIT_SUITES
+	[ "$v" = base ] || suites=$KUNIT_SUITES
 	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" || return 1
 	# A KCSAN kernel's reports are judged by where they are: the series' files.
 	local kcsan=()
@@ -477,7 +478,8 @@ summary() {
 	echo "logs: $logdir"
 	echo "$np passed, $nf failed, $ns skipped"
 	# For make series's cover letter: the count of a full check of this series.
-	if [ "$variant" = patched ] && [ -z "$quick" ] && [ "$flavour" = test ] && [ -z "${ARCH:-}" ]; then
+	if [ "${1:-}" = check ] && [ "$variant" = patched ] && [ -z "$quick" ] && [ "$flavour" = test ] &&
+	   [ -z "${ARCH:-}" ]; then
 		printf '%s\n%s passed, %s failed, %s skipped\n' \
 			"$(git -C "$OUT/patched/src" rev-parse HEAD 2>/dev/null)" "$np" "$nf" "$ns" \
 			> "$OUT/check-summary.txt"
@@ -613,6 +615,74 @@ cmd_check() {
 	trap - INT TERM
 	[ -n "$full" ] && phase "sparse + W=1 on touched files" static_checks
 	printf '%-34s %7.1f s\n' "whole check (wall clock)" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$phases"
+	summary check
+}
+
+# make check-topics: each topic of patches/topics but the last (the whole
+# series, which make check tests), with the topics before it only, in a
+# worktree at the topic's end: each arch's test kernel builds, and the
+# tests the topic's patches introduce (kselftests built from that tree,
+# KUnit suites) pass there on x86_64 and arm64 (DT). The counts per topic go
+# to $OUT/check-topics.txt, for the cover letters of make series.
+topic_kernel() { # ARCH
+	KBUILD_PREFIX=1 "$here/kbuild.sh" "$OUT" topic "$1" > "$logdir/build-topic-$1.log" 2>&1
+}
+
+topic_userspace() { # ARCH TESTS: the topic's kselftests, from its tree and UAPI headers
+	local arch=$1 src=$OUT/topic/src t cc
+	local hdr=$OUT/topic/build/$arch/hdr/include bin=$OUT/topic/guest/$arch
+	cc=$(cc_for "$arch")
+	mkdir -p "$bin"
+	for t in $2; do
+		"$cc" -static -O2 -g -Wall -Wno-unused-function -Werror -D_GNU_SOURCE -isystem "$hdr" \
+			-I "$src/tools/testing/selftests/iommu" -I "$src/tools/testing/selftests" \
+			-o "$bin/$t" "$src/tools/testing/selftests/iommu/$t.c" ||
+			{ err "building $t of the topic for $arch failed"; return 1; }
+	done
+}
+
+cmd_check_topics() {
+	local src=$OUT/patched/src wt=$OUT/topic/src i a name tests suites t ordered first counts
+	start_counted_run || { summary; return 1; }
+	# shellcheck source=topics.sh
+	. "$here/topics.sh"
+	if ! topics_read "$top/patches/topics" "$src"; then
+		record_fail topics "patches/topics does not describe the series"; summary; return 1
+	fi
+	if [ ! -d "$wt" ]; then
+		git -C "$src" worktree prune
+		git -C "$src" worktree add -q --detach "$wt" base || { record_fail topics "no worktree"; summary; return 1; }
+	fi
+	: > "$OUT/check-topics.txt"
+	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
+		name=${topic_names[i]}
+		git -C "$wt" checkout -q --detach "${topic_ends[i]}" || { record_fail "topic-$name" "checkout failed"; continue; }
+		{ read -r tests; read -r suites; } < <(topic_tests "$src" "$i")
+		# In make check's run order
+		ordered=""
+		for t in $KSELFTESTS; do [[ " $tests " = *" $t "* ]] && ordered="$ordered $t"; done
+		first=$(($(wc -l < "$results") + 1))
+		for a in $arches; do
+			if ! phase "topic $name: build $a" topic_kernel "$a"; then
+				record_fail "topic-$name-$a/build" "$(grep -m1 -E 'error|Error' "$logdir/build-topic-$a.log")"
+				continue
+			fi
+			echo "pass topic-$name-$a/build" >> "$results"
+			[ -n "$ordered$suites" ] || continue
+			if ! topic_userspace "$a" "$ordered"; then
+				record_fail "topic-$name-$a/userspace" "the topic's tests do not build on its tree"
+				continue
+			fi
+			KSELFTESTS=${ordered# } KUNIT_SUITES=$suites GUEST_DIR=$OUT/topic/guest/$a \
+			BOOT_LABEL=topic-$name-$a HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64="" \
+				phase "topic $name: tests $a" boot_tests "$a" topic "$results" dt
+		done
+		counts=$(tail -n +"$first" "$results" | awk '
+			/^pass / { p++ } /^fail / { f++ } /^skip / { s++ }
+			END { printf "%d passed, %d failed, %d skipped", p, f, s }')
+		echo "$name ${topic_ends[i]} 'make check-topics' of this series with the ones before it: $counts." \
+			>> "$OUT/check-topics.txt"
+	done
 	summary
 }
 
@@ -691,9 +761,10 @@ cmd_stress() {
 
 case ${1:-} in
 check) cmd_check ;;
+check-topics) cmd_check_topics ;;
 stress) cmd_stress ;;
 run) : > "$phases"; cmd_run ;;
 vm) cmd_vm ;;
 build) : > "$phases"; cmd_build && cat "$phases" ;;
-*) err "usage: harness.sh check|run|vm|build|stress"; exit 2 ;;
+*) err "usage: harness.sh check|check-topics|run|vm|build|stress"; exit 2 ;;
 esac

@@ -95,6 +95,6 @@ if grep -qx 'CONFIG_MODULES=y' "$bdir/.config"; then
 		basename "${m%.o}.ko" >> "$bdir/modules/list"
 	done < "$bdir/modules.order"
 fi
-if [ "$variant" = patched ] && [ "$flavour" = test ]; then
+if { [ "$variant" = patched ] || [ "$variant" = topic ]; } && [ "$flavour" = test ]; then
 	"${kmake[@]}" headers_install INSTALL_HDR_PATH="$bdir/hdr" >/dev/null
 fi
