@@ -62,7 +62,7 @@ open(path, "w").write(head + sep + body)
 
 # The cover letter of topic I from its template: @BASE@, @PREREQ@, @RESULTS@.
 cover_letter() { # I DIR
-	local i=$1 dir=$2 prereq results summary j
+	local i=$1 dir=$2 prereq results summary j last
 	if [ "$i" = 0 ]; then
 		prereq="These apply to Linux $base directly."
 	else
@@ -73,7 +73,11 @@ cover_letter() { # I DIR
 		done
 	fi
 	summary=$out/check-topics.txt
-	if [ -f "$summary" ] && grep -q "^${topic_names[i]} $(git -C "$tree" rev-parse "${topic_ends[i]}") " "$summary"; then
+	last=$(($(wc -l < "$out/check-summary.txt" 2>/dev/null || echo 0) == 2 && i + 1 == ${#topic_names[@]}))
+	if [ "$last" = 1 ] && [ "$(head -n1 "$out/check-summary.txt")" = "$(git -C "$tree" rev-parse HEAD)" ]; then
+		results="Results"$'\n'"-------"$'\n'"'make check' of the whole series (both arches, arm64 with DT"
+		results+=" and ACPI): $(sed -n 2p "$out/check-summary.txt")."
+	elif [ -f "$summary" ] && grep -q "^${topic_names[i]} $(git -C "$tree" rev-parse "${topic_ends[i]}") " "$summary"; then
 		results="Results"$'\n'"-------"$'\n'"$(grep "^${topic_names[i]} " "$summary" | cut -d' ' -f3-)"
 	else
 		results="Results"$'\n'"-------"$'\n'"'make check' has not completed on exactly this series yet."
@@ -123,10 +127,13 @@ for i in "${!topic_names[@]}"; do
 	  "$(git -C "$tree" rev-list --count "base..${topic_starts[i]}^")" ] ||
 		die "$name: the prerequisite-patch-id trailers do not name every patch before it"
 	# git am onto the topics before it gives the series' tree at its end.
-	mapfile -t patches < <(ls "$dir"/*.patch | grep -v /0000-cover-letter.patch)
+	patches=()
+	for p in "$dir"/*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+	done
 	git -C "$check/am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" ||
 		die "$name does not apply with git am onto the topics before it"
-	[ "$(git -C "$check/am" rev-parse HEAD^{tree})" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
+	[ "$(git -C "$check/am" rev-parse "HEAD^{tree}")" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
 		die "$name does not give the tree the series has at its end"
 	echo "series: $name: ${#patches[@]} patches and a cover letter in $dir"
 done

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 # Sourced: the topics of patches/topics, for series.sh and harness.sh.
 #
@@ -16,13 +17,13 @@ topics_read() {
 		topic_names+=("$name")
 		topic_firsts+=("$((10#$first))")
 	done < <(grep -Ev '^[[:space:]]*(#|$)' "$file")
-	[ "${#topic_names[@]}" -gt 0 ] && [ "${topic_firsts[0]}" = 1 ] ||
+	[[ ${#topic_names[@]} -gt 0 && ${topic_firsts[0]} = 1 ]] ||
 		{ echo "topics: the first topic must start at patch 0001" >&2; return 1; }
 	for i in "${!topic_names[@]}"; do
 		first=${topic_firsts[i]}
 		local last=$n
 		[ $((i + 1)) -lt ${#topic_names[@]} ] && last=$((topic_firsts[i + 1] - 1))
-		[ "$first" -le "$last" ] && [ "$last" -le "$n" ] ||
+		[[ $first -le $last && $last -le $n ]] ||
 			{ echo "topics: ${topic_names[i]} is empty or beyond the $n patches" >&2; return 1; }
 		topic_starts+=("${commits[first - 1]}")
 		topic_ends+=("${commits[last - 1]}")
