@@ -8,7 +8,7 @@
 #   make check    everything the project tests; last line "N passed, N failed"
 #   make vm ARCH=x86_64|arm64 RUN=path [BASELINE=1] [FIRMWARE=acpi] [QEMU_EXTRA='...']
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
-#   make series   the mailable series with a cover letter in $(OUT)/series/
+#   make series   the mailable series, one per topic, in $(OUT)/series/
 #   make check-bisect  build every prefix of the series, both arches (long)
 #   make check-topics  each topic series with the ones before it: builds, its tests pass
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/

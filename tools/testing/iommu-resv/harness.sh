@@ -627,8 +627,8 @@ cmd_check() {
 # tests the topic's patches introduce (kselftests built from that tree,
 # KUnit suites) pass there on x86_64 and arm64 (DT). The counts per topic go
 # to $OUT/check-topics.txt, for the cover letters of make series.
-topic_kernel() { # ARCH
-	KBUILD_PREFIX=1 "$here/kbuild.sh" "$OUT" topic "$1" > "$logdir/build-topic-$1.log" 2>&1
+topic_kernel() { # ARCH NAME
+	KBUILD_PREFIX=1 "$here/kbuild.sh" "$OUT" topic "$1" > "$logdir/build-topic-$2-$1.log" 2>&1
 }
 
 topic_userspace() { # ARCH TESTS: the topic's kselftests, from its tree and UAPI headers
@@ -646,30 +646,53 @@ topic_userspace() { # ARCH TESTS: the topic's kselftests, from its tree and UAPI
 	done
 }
 
+# TOPIC ARCH FW TESTS SUITES: boot the topic's kernel with its tests; a boot
+# that ends before vmrun judged anything is a failure too.
+topic_boot() {
+	local name=$1 a=$2 fw=$3 label nfail
+	label=topic-$name-$a
+	[ "$fw" = dt ] || label=$label-$fw
+	nfail=$(grep -c '^fail ' "$results")
+	KSELFTESTS=$4 KUNIT_SUITES=$5 GUEST_DIR=$OUT/topic/guest/$a BOOT_LABEL=$label \
+	HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64="" boot_tests "$a" topic "$results" "$fw" && return 0
+	[ "$(grep -c '^fail ' "$results")" != "$nfail" ] ||
+		record_fail "$label/boot" "the boot failed before any test was judged (see $logdir/$label.console.log)"
+	return 1
+}
+
 cmd_check_topics() {
-	local src=$OUT/patched/src wt=$OUT/topic/src i a name tests suites t ordered first counts
+	local src=$OUT/patched/src wt=$OUT/topic/src i a fw name tests suites t ordered first counts
+	# Its own results and phases: a make check's stay where they are.
+	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt flavour=test
+	mkdir -p "$OUT/topic"
 	start_counted_run || { summary; return 1; }
 	# shellcheck source=topics.sh
 	. "$here/topics.sh"
 	if ! topics_read "$top/patches/topics" "$src"; then
 		record_fail topics "patches/topics does not describe the series"; summary; return 1
 	fi
-	if [ ! -d "$wt" ]; then
+	# A worktree of this assembled tree (assembly can make the tree anew).
+	if ! git -C "$src" worktree list --porcelain | grep -qxF "worktree $wt"; then
+		rm -rf "$wt"
 		git -C "$src" worktree prune
 		git -C "$src" worktree add -q --detach "$wt" base || { record_fail topics "no worktree"; summary; return 1; }
 	fi
-	: > "$OUT/check-topics.txt"
+	touch "$OUT/check-topics.txt"
 	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
 		name=${topic_names[i]}
 		git -C "$wt" checkout -q --detach "${topic_ends[i]}" || { record_fail "topic-$name" "checkout failed"; continue; }
 		{ read -r tests; read -r suites; } < <(topic_tests "$src" "$i")
-		# In make check's run order
+		# In make check's run order; one make check does not run is a failure.
 		ordered=""
 		for t in $KSELFTESTS; do [[ " $tests " = *" $t "* ]] && ordered="$ordered $t"; done
+		for t in $tests; do
+			[[ " $KSELFTESTS " = *" $t "* ]] || record_fail "topic-$name/$t" "not among the harness's KSELFTESTS"
+		done
 		first=$(($(wc -l < "$results") + 1))
 		for a in $arches; do
-			if ! phase "topic $name: build $a" topic_kernel "$a"; then
-				record_fail "topic-$name-$a/build" "$(grep -m1 -E 'error|Error' "$logdir/build-topic-$a.log")"
+			if ! phase "topic $name: build $a" topic_kernel "$a" "$name"; then
+				record_fail "topic-$name-$a/build" \
+					"$(grep -m1 -E 'error|Error' "$logdir/build-topic-$name-$a.log")"
 				continue
 			fi
 			echo "pass topic-$name-$a/build" >> "$results"
@@ -678,15 +701,20 @@ cmd_check_topics() {
 				record_fail "topic-$name-$a/userspace" "the topic's tests do not build on its tree"
 				continue
 			fi
-			KSELFTESTS=${ordered# } KUNIT_SUITES=$suites GUEST_DIR=$OUT/topic/guest/$a \
-			BOOT_LABEL=topic-$name-$a HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64="" \
-				phase "topic $name: tests $a" boot_tests "$a" topic "$results" dt
+			for fw in $(firmwares_for "$a"); do
+				phase "topic $name: tests $a$(fw_suffix "$fw")" topic_boot "$name" "$a" "$fw" \
+					"${ordered# }" "$suites"
+			done
 		done
 		counts=$(tail -n +"$first" "$results" | awk '
 			/^pass / { p++ } /^fail / { f++ } /^skip / { s++ }
 			END { printf "%d passed, %d failed, %d skipped", p, f, s }')
-		echo "$name ${topic_ends[i]} 'make check-topics' of this series with the ones before it: $counts." \
-			>> "$OUT/check-topics.txt"
+		# Replace this topic's line only (a run of one arch says so).
+		sed -i "/^$name /d" "$OUT/check-topics.txt"
+		echo "$name ${topic_ends[i]} 'make check-topics' of this series on top of the ones" \
+			"before it (${arches// /, }$([[ " $arches " = *" arm64 "* ]] && echo "; arm64 with DT and ACPI")):" \
+			"its build and the tests its" \
+			"patches add: $counts." >> "$OUT/check-topics.txt"
 	done
 	summary
 }

@@ -64,16 +64,19 @@ open(path, "w").write(head + sep + body)
 cover_letter() { # I DIR
 	local i=$1 dir=$2 prereq results summary j last
 	if [ "$i" = 0 ]; then
-		prereq="These apply to Linux $base directly."
+		prereq="These apply to Linux $base directly (the base-commit: below is Debian's"
+		prereq+=$'\n'"linux-source-6.12 as this project imports it, not a public commit)."
 	else
 		prereq="This series applies on top of the $([ "$i" = 1 ] && echo "one" || echo "$i series")"
-		prereq+=" before it (the prerequisite-patch-id trailers below name their patches):"
+		prereq+=" before it"$'\n'"(the prerequisite-patch-id trailers below name their patches; the"
+		prereq+=$'\n'"base-commit: is Debian's linux-source-6.12 as this project imports it,"
+		prereq+=$'\n'"not a public commit):"
 		for ((j = 0; j < i; j++)); do
 			prereq+=$'\n'"  ${topic_names[j]}: $(sed -n 1p "$top/patches/covers/${topic_names[j]}.txt")"
 		done
 	fi
 	summary=$out/check-topics.txt
-	last=$(($(wc -l < "$out/check-summary.txt" 2>/dev/null || echo 0) == 2 && i + 1 == ${#topic_names[@]}))
+	last=$(($(cat "$out/check-summary.txt" 2>/dev/null | wc -l) == 2 && i + 1 == ${#topic_names[@]}))
 	if [ "$last" = 1 ] && [ "$(head -n1 "$out/check-summary.txt")" = "$(git -C "$tree" rev-parse HEAD)" ]; then
 		results="Results"$'\n'"-------"$'\n'"'make check' of the whole series (both arches, arm64 with DT"
 		results+=" and ACPI): $(sed -n 2p "$out/check-summary.txt")."
@@ -117,7 +120,7 @@ for i in "${!topic_names[@]}"; do
 		sed -n 's/^cc //p' "$check/who" | tee -a "$cc_all" | add_header "$p" Cc
 	done
 	sort -u "$to_all" | add_header "$dir/0000-cover-letter.patch" To
-	sort -u "$cc_all" | grep -vxF -f <(sort -u "$to_all") | add_header "$dir/0000-cover-letter.patch" Cc
+	comm -23 <(sort -u "$cc_all") <(sort -u "$to_all") | add_header "$dir/0000-cover-letter.patch" Cc
 	cat "$to_all" "$cc_all" >> "$all_cc"
 	rm -f "$to_all" "$cc_all"
 	cover_letter "$i" "$dir"
