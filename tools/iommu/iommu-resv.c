@@ -57,10 +57,16 @@ struct region {
 	char owner[PATH_MAX];
 };
 
+struct group_dev {
+	char name[NAME_LEN];
+	char ids[32];			/* vendor:device; list only, "" if none */
+	char driver[NAME_LEN];		/* likewise */
+};
+
 struct group {
 	int id;
 	int nr_devs, nr_regions;
-	char (*devs)[NAME_LEN];
+	struct group_dev *devs;
 	struct region *regions;
 };
 
@@ -92,9 +98,11 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-static int cmp_name(const void *a, const void *b)
+static int cmp_device(const void *a, const void *b)
 {
-	return strcmp(a, b);
+	const struct group_dev *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
 }
 
 /* The group numbers, ascending; exits when the groups cannot be read. */
@@ -138,10 +146,11 @@ static void read_devices(struct group *g)
 		if (e->d_name[0] == '.')
 			continue;
 		g->devs = xrealloc(g->devs, g->nr_devs + 1, sizeof(*g->devs));
-		snprintf(g->devs[g->nr_devs++], NAME_LEN, "%.255s", e->d_name);
+		memset(&g->devs[g->nr_devs], 0, sizeof(*g->devs));
+		snprintf(g->devs[g->nr_devs++].name, NAME_LEN, "%.255s", e->d_name);
 	}
 	closedir(d);
-	qsort(g->devs, g->nr_devs, sizeof(*g->devs), cmp_name);
+	qsort(g->devs, g->nr_devs, sizeof(*g->devs), cmp_device);
 }
 
 /* One line of either file; false if it is not one. */
@@ -325,6 +334,82 @@ static void dev_driver(const char *dev, int group, char *buf, size_t size)
 		memcpy(buf, base, strlen(base) + 1);
 }
 
+/* The vendor:device and the driver of each of @g's devices, for list */
+static void describe_devices(struct group *g)
+{
+	int k;
+
+	for (k = 0; k < g->nr_devs; k++) {
+		struct group_dev *d = &g->devs[k];
+
+		dev_ids(d->name, d->ids, sizeof(d->ids));
+		dev_driver(d->name, g->id, d->driver, sizeof(d->driver));
+	}
+}
+
+/* A region as IOMMU_GET_RESV_REGIONS reports it, in the names sysfs uses */
+struct query_region {
+	unsigned long long start, end;
+	const char *type, *dev, *owner_type, *owner;
+	bool enforced;
+};
+
+/*
+ * What list and query print, in one format: chosen once from --json, so
+ * that the commands gather their answer without asking which it is.
+ */
+struct printer {
+	void (*begin)(const char *dev);		/* query's device; NULL for list */
+	void (*group)(const struct group *g, bool first);
+	void (*query_region)(const struct query_region *r, bool first);
+	void (*end)(void);
+};
+
+/* Text: one line per group, device and region; nothing around them */
+static void text_begin(const char *dev)
+{
+	(void)dev;
+}
+
+static void text_group(const struct group *g, bool first)
+{
+	int k;
+
+	(void)first;
+	printf("group %d\n", g->id);
+	for (k = 0; k < g->nr_devs; k++) {
+		const struct group_dev *d = &g->devs[k];
+
+		printf("  device %s %s %s\n", d->name, d->ids[0] ? d->ids : "-",
+		       d->driver[0] ? d->driver : "-");
+	}
+	for (k = 0; k < g->nr_regions; k++) {
+		const struct region *r = &g->regions[k];
+
+		printf("  region 0x%016llx-0x%016llx %s %s owner %s %s\n",
+		       r->start, r->end, r->type, r->dev, r->owner_type, r->owner);
+	}
+}
+
+/* As reserved_regions_detail has it, then whether an attach enforces it */
+static void text_query_region(const struct query_region *r, bool first)
+{
+	(void)first;
+	printf("0x%016llx 0x%016llx %s %s %s %s %s\n", r->start, r->end, r->type, r->dev,
+	       r->owner_type, r->owner, r->enforced ? "enforced" : "not-enforced");
+}
+
+static void text_end(void)
+{
+}
+
+static const struct printer text_printer = {
+	.begin = text_begin,
+	.group = text_group,
+	.query_region = text_query_region,
+	.end = text_end,
+};
+
 static void json_string(const char *s)
 {
 	putchar('"');
@@ -341,66 +426,180 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static int cmd_list(bool json)
+/* "@key": "@val", then @after */
+static void json_member(const char *key, const char *val, const char *after)
 {
-	int *ids, n = list_groups(&ids), i, k;
+	printf("\"%s\": ", key);
+	json_string(val);
+	fputs(after, stdout);
+}
 
-	if (json)
+/* JSON: one object, {"groups": [...]} or {"device": ..., "regions": [...]} */
+static void json_begin(const char *dev)
+{
+	if (!dev) {
 		printf("{\"groups\": [");
+		return;
+	}
+	printf("{");
+	json_member("device", dev, ", \"regions\": [");
+}
+
+static void json_group(const struct group *g, bool first)
+{
+	int k;
+
+	printf("%s\n  {\"group\": %d, \"devices\": [", first ? "" : ",", g->id);
+	for (k = 0; k < g->nr_devs; k++) {
+		const struct group_dev *d = &g->devs[k];
+
+		printf("%s\n    {", k ? "," : "");
+		json_member("name", d->name, ", ");
+		json_member("id", d->ids, ", ");
+		json_member("driver", d->driver, "}");
+	}
+	printf("],\n   \"regions\": [");
+	for (k = 0; k < g->nr_regions; k++) {
+		const struct region *r = &g->regions[k];
+
+		printf("%s\n    {\"start\": \"0x%016llx\", \"end\": \"0x%016llx\", ",
+		       k ? "," : "", r->start, r->end);
+		json_member("type", r->type, ", ");
+		json_member("device", r->dev, ", ");
+		json_member("owner_type", r->owner_type, ", ");
+		json_member("owner", r->owner, "}");
+	}
+	printf("]}");
+}
+
+static void json_query_region(const struct query_region *r, bool first)
+{
+	printf("%s\n  {\"start\": \"0x%016llx\", \"end\": \"0x%016llx\", ",
+	       first ? "" : ",", r->start, r->end);
+	json_member("type", r->type, ", ");
+	json_member("owner_type", r->owner_type, ", ");
+	json_member("owner", r->owner, ", ");
+	printf("\"enforced\": %s}", r->enforced ? "true" : "false");
+}
+
+static void json_end(void)
+{
+	printf("\n]}\n");
+}
+
+static const struct printer json_printer = {
+	.begin = json_begin,
+	.group = json_group,
+	.query_region = json_query_region,
+	.end = json_end,
+};
+
+/* Each command takes the options it needs and refuses the others */
+struct args {
+	const char *device, *ranges, *qmp, *mtree;
+	unsigned long long group;	/* NO_GROUP if not given */
+	bool json;
+};
+
+#define NO_GROUP	ULLONG_MAX
+
+static const struct option options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "sysfs", required_argument, NULL, 's' },
+	{ "device", required_argument, NULL, 'd' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "ranges", required_argument, NULL, 'r' },
+	{ "qmp", required_argument, NULL, 'q' },
+	{ "mtree", required_argument, NULL, 'm' },
+	{ }
+};
+
+static void print_help(FILE *f);
+
+static bool parse_u64(const char *s, unsigned long long *v)
+{
+	char *endp;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &endp, 0);
+	return !errno && !*endp;
+}
+
+/*
+ * The options from optind on: before the command (@global: --help and
+ * --sysfs only, up to the command's name) or after it (every option, for
+ * the command to judge; nothing else). The whole argv, so that getopt's
+ * own messages name the program.
+ */
+static void parse_args(int argc, char **argv, bool global, struct args *a)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->group = NO_GROUP;
+	while ((c = getopt_long(argc, argv, global ? "+h" : "h", options, NULL)) != -1) {
+		if (global && c != 'h' && c != 's')
+			c = '?';
+		switch (c) {
+		case 'h':
+			print_help(stdout);
+			exit(EXIT_SUCCESS);
+		case 's':
+			sysfs = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'd':
+			a->device = optarg;
+			break;
+		case 'g':
+			if (!parse_u64(optarg, &a->group) || a->group > INT_MAX)
+				fail("malformed group '%s': want a group number", optarg);
+			break;
+		case 'r':
+			a->ranges = optarg;
+			break;
+		case 'q':
+			a->qmp = optarg;
+			break;
+		case 'm':
+			a->mtree = optarg;
+			break;
+		default:
+			print_help(stderr);
+			exit(EXIT_ERROR);
+		}
+	}
+	if (!global && optind < argc)
+		fail("unexpected argument '%s'", argv[optind]);
+}
+
+/* list [--json]: every group, in order, with its devices and regions */
+static int do_list(int argc, char **argv)
+{
+	const struct printer *p;
+	int *ids, n, i;
+	struct args a;
+
+	parse_args(argc, argv, false, &a);
+	if (a.device || a.ranges || a.qmp || a.mtree || a.group != NO_GROUP)
+		fail("list takes only --json");
+	p = a.json ? &json_printer : &text_printer;
+	n = list_groups(&ids);
+	p->begin(NULL);
 	for (i = 0; i < n; i++) {
 		struct group g;
 
 		read_group(ids[i], &g);
-		if (json)
-			printf("%s\n  {\"group\": %d, \"devices\": [", i ? "," : "", g.id);
-		else
-			printf("group %d\n", g.id);
-		for (k = 0; k < g.nr_devs; k++) {
-			char idbuf[32], drv[NAME_LEN];
-
-			dev_ids(g.devs[k], idbuf, sizeof(idbuf));
-			dev_driver(g.devs[k], g.id, drv, sizeof(drv));
-			if (json) {
-				printf("%s\n    {\"name\": ", k ? "," : "");
-				json_string(g.devs[k]);
-				printf(", \"id\": ");
-				json_string(idbuf);
-				printf(", \"driver\": ");
-				json_string(drv);
-				printf("}");
-			} else {
-				printf("  device %s %s %s\n", g.devs[k], idbuf[0] ? idbuf : "-",
-				       drv[0] ? drv : "-");
-			}
-		}
-		if (json)
-			printf("],\n   \"regions\": [");
-		for (k = 0; k < g.nr_regions; k++) {
-			const struct region *r = &g.regions[k];
-
-			if (json) {
-				printf("%s\n    {", k ? "," : "");
-				printf("\"start\": \"0x%016llx\", ", r->start);
-				printf("\"end\": \"0x%016llx\", \"type\": ", r->end);
-				json_string(r->type);
-				printf(", \"device\": ");
-				json_string(r->dev);
-				printf(", \"owner_type\": ");
-				json_string(r->owner_type);
-				printf(", \"owner\": ");
-				json_string(r->owner);
-				printf("}");
-			} else {
-				printf("  region 0x%016llx-0x%016llx %s %s owner %s %s\n",
-				       r->start, r->end, r->type, r->dev, r->owner_type, r->owner);
-			}
-		}
-		if (json)
-			printf("]}");
+		describe_devices(&g);
+		p->group(&g, !i);
 		free_group(&g);
 	}
-	if (json)
-		printf("\n]}\n");
+	p->end();
 	free(ids);
 	return 0;
 }
@@ -455,10 +654,9 @@ static int open_vfio_cdev(const char *dev)
 
 /*
  * The regions iommufd reports for @dev (IOMMU_GET_RESV_REGIONS on the device
- * bound to a new iommufd, not attached), one per line as
- * reserved_regions_detail has them, with whether an attach enforces each.
+ * bound to a new iommufd, not attached), with whether an attach enforces each.
  */
-static int cmd_query(const char *dev, bool json)
+static int query(const char *dev, const struct printer *p)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct iommu_resv_regions q = { .size = sizeof(q) };
@@ -488,39 +686,25 @@ static int cmd_query(const char *dev, bool json)
 		q.regions_uptr = (uintptr_t)info;
 		q.names_uptr = (uintptr_t)names;
 	}
-	if (json) {
-		printf("{\"device\": ");
-		json_string(dev);
-		printf(", \"regions\": [");
-	}
+	p->begin(dev);
 	for (i = 0; i < q.num_regions; i++) {
 		const struct iommu_resv_region_info *r = &info[i];
 		const char *owner = r->owner_offset < q.names_len ? names + r->owner_offset : "";
-		const char *type = r->type < ARRAY_SIZE(query_types) ?
-				   query_types[r->type] : "reserved";
-		const char *kind = r->owner_kind < ARRAY_SIZE(query_owner_kinds) ?
-				   query_owner_kinds[r->owner_kind] : "unknown";
-		bool enforced = r->flags & IOMMU_RESV_REGION_ENFORCED;
+		struct query_region qr = {
+			.start = r->start,
+			.end = r->last,
+			.type = r->type < ARRAY_SIZE(query_types) ?
+				query_types[r->type] : "reserved",
+			.dev = dev,
+			.owner_type = r->owner_kind < ARRAY_SIZE(query_owner_kinds) ?
+				query_owner_kinds[r->owner_kind] : "unknown",
+			.owner = owner[0] ? owner : "-",
+			.enforced = r->flags & IOMMU_RESV_REGION_ENFORCED,
+		};
 
-		if (json) {
-			printf("%s\n  {\"start\": \"0x%016llx\", ", i ? "," : "",
-			       (unsigned long long)r->start);
-			printf("\"end\": \"0x%016llx\", \"type\": ", (unsigned long long)r->last);
-			json_string(type);
-			printf(", \"owner_type\": ");
-			json_string(kind);
-			printf(", \"owner\": ");
-			json_string(owner[0] ? owner : "-");
-			printf(", \"enforced\": %s}", enforced ? "true" : "false");
-		} else {
-			printf("0x%016llx 0x%016llx %s %s %s %s %s\n",
-			       (unsigned long long)r->start, (unsigned long long)r->last, type,
-			       dev, kind, owner[0] ? owner : "-",
-			       enforced ? "enforced" : "not-enforced");
-		}
+		p->query_region(&qr, !i);
 	}
-	if (json)
-		printf("\n]}\n");
+	p->end();
 	free(info);
 	free(names);
 	close(fd);
@@ -528,12 +712,23 @@ static int cmd_query(const char *dev, bool json)
 	return 0;
 }
 #else
-static int cmd_query(const char *dev, bool json)
+static int query(const char *dev, const struct printer *p)
 {
-	(void)json;
+	(void)p;
 	fail("%s: built without IOMMU_GET_RESV_REGIONS (needs the kernel's UAPI headers)", dev);
 }
 #endif
+
+/* query --device NAME [--json] */
+static int do_query(int argc, char **argv)
+{
+	struct args a;
+
+	parse_args(argc, argv, false, &a);
+	if (!a.device || a.ranges || a.qmp || a.mtree || a.group != NO_GROUP)
+		fail("query takes --device NAME and --json only");
+	return query(a.device, a.json ? &json_printer : &text_printer);
+}
 
 /* The group of a device named @dev in some group's devices directory. */
 static int device_group(const char *dev)
@@ -552,17 +747,6 @@ static int device_group(const char *dev)
 	if (found < 0)
 		fail("no device %s in any IOMMU group", dev);
 	return found;
-}
-
-static bool parse_u64(const char *s, unsigned long long *v)
-{
-	char *endp;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	*v = strtoull(s, &endp, 0);
-	return !errno && !*endp;
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -942,11 +1126,51 @@ static int read_mtree_qmp(const char *sock, struct range **out)
 	return n;
 }
 
-static int cmd_check(int group, struct range *rg, int nr)
+/*
+ * The arguments of check and holes (@cmd names it in errors): the group,
+ * given or the device's, and the ranges, given or a QEMU's guest memory;
+ * returns the group.
+ */
+static int parse_layout(const char *cmd, int argc, char **argv, struct range **rg, int *nr)
 {
-	int i, k, conflicts = 0, warnings = 0;
+	char path[PATH_MAX];
+	bool by_group;
+	struct args a;
+	int group;
+
+	parse_args(argc, argv, false, &a);
+	by_group = a.group != NO_GROUP;
+	if (a.json)
+		fail("%s does not take --json", cmd);
+	if (!a.device == !by_group)
+		fail("%s needs one of --device NAME or --group N", cmd);
+	if (!!a.ranges + !!a.qmp + !!a.mtree != 1)
+		fail("%s needs one of --ranges, --qmp or --mtree (--help for usage)", cmd);
+	if (a.device) {
+		group = device_group(a.device);
+	} else {
+		group = (int)a.group;
+		snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d", sysfs, group);
+		if (access(path, F_OK))
+			fail("no IOMMU group %d", group);
+	}
+	if (a.ranges)
+		*nr = parse_ranges(a.ranges, rg);
+	else if (a.qmp)
+		*nr = read_mtree_qmp(a.qmp, rg);
+	else
+		*nr = read_mtree_file(a.mtree, rg);
+	return group;
+}
+
+/* check: which ranges overlap a region VFIO or iommufd would refuse to map */
+static int do_check(int argc, char **argv)
+{
+	int i, k, nr, group, conflicts = 0, warnings = 0;
+	struct range *rg;
 	struct group g;
 
+	group = parse_layout("check", argc, argv, &rg, &nr);
 	read_group(group, &g);
 	for (i = 0; i < nr; i++) {
 		for (k = 0; k < g.nr_regions; k++) {
@@ -998,7 +1222,7 @@ static int page_sizes(const struct group *g, unsigned long long *sz, const char 
 	if (g->nr_devs) {
 		snprintf(path, sizeof(path),
 			 "%s/kernel/iommu_groups/%d/devices/%s/iommu/intel-iommu/cap",
-			 sysfs, g->id, g->devs[0]);
+			 sysfs, g->id, g->devs[0].name);
 		f = fopen(path, "r");
 	}
 	sz[n++] = SZ_4K;
@@ -1031,10 +1255,6 @@ static const char *size_name(unsigned long long z)
 /*
  * Bounds are unsigned __int128 from here on: an exclusive end can be 2^64.
  *
- * Count the mappings of the largest page sizes (of @sz, ascending) that
- * cover [@start, @end] with IOVA-aligned pages, into @count.
- */
-/*
  * Count the mappings of the largest page sizes (of @sz, ascending; @k the
  * largest to use) that cover [@lo, @hi) with IOVA-aligned pages, into @count:
  * the aligned middle in pages of @sz[@k], the ends in smaller ones.
@@ -1139,15 +1359,15 @@ static int split_blocks(const struct range *g, const struct region *r, unsigned 
  * extents, the IOVA-aligned mappings of each page size a VMM could use, with
  * and without the regions, and the regions that split large pages.
  */
-static int cmd_holes(int group, struct range *rg, int nr)
+static int do_holes(int argc, char **argv)
 {
 	unsigned long long sz[3], with[3] = { 0 }, without[3] = { 0 };
-	struct range *sp;
+	struct range *rg, *sp;
 	const char *how;
 	struct group g;
-	int i, k, z, nsz, nsp;
+	int i, k, z, nr, nsz, nsp;
 
-	read_group(group, &g);
+	read_group(parse_layout("holes", argc, argv, &rg, &nr), &g);
 	nsz = page_sizes(&g, sz, &how);
 	printf("page sizes:");
 	for (k = 0; k < nsz; k++)
@@ -1200,32 +1420,52 @@ static int cmd_holes(int group, struct range *rg, int nr)
 	return EXIT_SUCCESS;
 }
 
+#define LAYOUT_USAGE "(--device NAME | --group N)\n" \
+	"                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)"
+
+/*
+ * The commands: cmd_select() runs them and --help describes them from this
+ * one table; each handler parses the options after the command's name.
+ */
+static const struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;		/* its arguments, in --help's synopsis */
+	const char *help;		/* what it does, in --help */
+} cmds[] = {
+	{ "list", do_list, "[--json]",
+	  "every IOMMU group: its devices (name, vendor:device, driver) and its\n"
+	  "       reserved regions (type, device, owner; owners \"unknown\" on kernels\n"
+	  "       without reserved_regions_detail)" },
+	{ "check", do_check, LAYOUT_USAGE,
+	  "which of the IOVA ranges (inclusive; hex with 0x, or decimal) overlap\n"
+	  "       a reserved region that VFIO and iommufd enforce for the group (all\n"
+	  "       but direct-relaxable ones; PCI windows are warnings where their\n"
+	  "       enforce_pci_windows module parameter is off); exit 0: none,\n"
+	  "       1: conflicts, 2: error" },
+	{ "holes", do_holes, LAYOUT_USAGE,
+	  "what the regions cost a guest with that layout: its usable\n"
+	  "       extents, how many IOVA-aligned 4K, 2M and 1G mappings a VMM could use,\n"
+	  "       against the count with no reserved regions, and the regions that\n"
+	  "       split 1G or 2M pages, with their owners" },
+	{ "query", do_query, "--device NAME [--json]",
+	  "what iommufd reports for a device bound to vfio-pci that no one\n"
+	  "       holds (IOMMU_GET_RESV_REGIONS, before attach): one line per region\n"
+	  "       as reserved_regions_detail has them, then \"enforced\" or\n"
+	  "       \"not-enforced\" by an attach" },
+};
+
 static void print_help(FILE *f)
 {
-	fputs("usage: iommu-resv [--sysfs DIR] list [--json]\n"
-	      "       iommu-resv [--sysfs DIR] check (--device NAME | --group N)\n"
-	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
-	      "       iommu-resv [--sysfs DIR] holes (--device NAME | --group N)\n"
-	      "                  (--ranges START-END[,START-END...] | --qmp SOCKET | --mtree FILE|-)\n"
-	      "       iommu-resv [--sysfs DIR] query --device NAME [--json]\n"
-	      "\n"
-	      "list   every IOMMU group: its devices (name, vendor:device, driver) and its\n"
-	      "       reserved regions (type, device, owner; owners \"unknown\" on kernels\n"
-	      "       without reserved_regions_detail)\n"
-	      "check  which of the IOVA ranges (inclusive; hex with 0x, or decimal) overlap\n"
-	      "       a reserved region that VFIO and iommufd enforce for the group (all\n"
-	      "       but direct-relaxable ones; PCI windows are warnings where their\n"
-	      "       enforce_pci_windows module parameter is off); exit 0: none,\n"
-	      "       1: conflicts, 2: error\n"
-	      "holes  what the regions cost a guest with that layout: its usable\n"
-	      "       extents, how many IOVA-aligned 4K, 2M and 1G mappings a VMM could use,\n"
-	      "       against the count with no reserved regions, and the regions that\n"
-	      "       split 1G or 2M pages, with their owners\n"
-	      "query  what iommufd reports for a device bound to vfio-pci that no one\n"
-	      "       holds (IOMMU_GET_RESV_REGIONS, before attach): one line per region\n"
-	      "       as reserved_regions_detail has them, then \"enforced\" or\n"
-	      "       \"not-enforced\" by an attach\n"
-	      "--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "%s iommu-resv [--sysfs DIR] %s %s\n", i ? "      " : "usage:",
+			cmds[i].name, cmds[i].usage);
+	fputc('\n', f);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "%-6s %s\n", cmds[i].name, cmds[i].help);
+	fputs("--qmp SOCKET  check the guest memory a running QEMU would map for a\n"
 	      "       vfio-pci device (its ram, rom and ram-device sections, from\n"
 	      "       \"info mtree -f\" over the QMP UNIX socket SOCKET): would\n"
 	      "       device_add vfio-pci,host=NAME be refused?\n"
@@ -1233,116 +1473,29 @@ static void print_help(FILE *f)
 	      "--sysfs DIR  read DIR instead of /sys\n", f);
 }
 
+/* Run the command named at argv[optind] */
+static int cmd_select(int argc, char **argv)
+{
+	const char *name = argv[optind++];
+	struct args a;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(name, cmds[i].name))
+			return cmds[i].run(argc, argv);
+	/* An unknown command's options are parsed all the same: theirs is the first error */
+	parse_args(argc, argv, false, &a);
+	fail("unknown command '%s' (list, check, holes or query; --help for usage)", name);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "sysfs", required_argument, NULL, 's' },
-		{ "device", required_argument, NULL, 'd' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "ranges", required_argument, NULL, 'r' },
-		{ "qmp", required_argument, NULL, 'q' },
-		{ "mtree", required_argument, NULL, 'm' },
-		{ }
-	};
-	const char *device = NULL, *ranges = NULL, *qmp = NULL, *mtree = NULL, *cmd;
-	unsigned long long group = ULLONG_MAX;
-	bool json = false;
-	int c;
+	struct args a;
 
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help(stdout);
-			return 0;
-		case 's':
-			sysfs = optarg;
-			break;
-		default:
-			print_help(stderr);
-			return EXIT_ERROR;
-		}
-	}
+	parse_args(argc, argv, true, &a);
 	if (optind >= argc) {
 		print_help(stderr);
 		return EXIT_ERROR;
 	}
-	cmd = argv[optind];
-	optind++;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			print_help(stdout);
-			return 0;
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			sysfs = optarg;
-			break;
-		case 'd':
-			device = optarg;
-			break;
-		case 'g':
-			if (!parse_u64(optarg, &group) || group > INT_MAX)
-				fail("malformed group '%s': want a group number", optarg);
-			break;
-		case 'r':
-			ranges = optarg;
-			break;
-		case 'q':
-			qmp = optarg;
-			break;
-		case 'm':
-			mtree = optarg;
-			break;
-		default:
-			print_help(stderr);
-			return EXIT_ERROR;
-		}
-	}
-	if (optind < argc)
-		fail("unexpected argument '%s'", argv[optind]);
-
-	if (!strcmp(cmd, "list")) {
-		if (device || ranges || qmp || mtree || group != ULLONG_MAX)
-			fail("list takes only --json");
-		return cmd_list(json);
-	}
-	if (!strcmp(cmd, "query")) {
-		if (!device || ranges || qmp || mtree || group != ULLONG_MAX)
-			fail("query takes --device NAME and --json only");
-		return cmd_query(device, json);
-	}
-	if (!strcmp(cmd, "check") || !strcmp(cmd, "holes")) {
-		bool by_group = group != ULLONG_MAX;
-		char path[PATH_MAX];
-		struct range *rg;
-		int nr;
-
-		if (json)
-			fail("%s does not take --json", cmd);
-		if (!device == !by_group)
-			fail("%s needs one of --device NAME or --group N", cmd);
-		if (!!ranges + !!qmp + !!mtree != 1)
-			fail("%s needs one of --ranges, --qmp or --mtree (--help for usage)", cmd);
-		if (device) {
-			group = device_group(device);
-		} else {
-			snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%llu", sysfs, group);
-			if (access(path, F_OK))
-				fail("no IOMMU group %d", (int)group);
-		}
-		if (ranges)
-			nr = parse_ranges(ranges, &rg);
-		else if (qmp)
-			nr = read_mtree_qmp(qmp, &rg);
-		else
-			nr = read_mtree_file(mtree, &rg);
-		if (!strcmp(cmd, "holes"))
-			return cmd_holes((int)group, rg, nr);
-		return cmd_check((int)group, rg, nr);
-	}
-	fail("unknown command '%s' (list, check, holes or query; --help for usage)", cmd);
+	return cmd_select(argc, argv);
 }
