@@ -19,24 +19,24 @@
  * its group's gathering has named it.
  */
 #include <kunit/static_stub.h>
-#include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/device.h>
-#include <linux/iommu.h>
 #include <linux/kthread.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
-#include <linux/slab.h>
 
 #include "iommu-priv.h"
-#include "iommu-resv.h"
+#include "iommu-resv-kunit.h"
 
 #define FAKE_DEVS	3
 #define FAKE_PASID	1
 #define FAKE_DIRECT	0x100000	/* a firmware direct-mapped range */
 
 struct fake_iommu_state {
+	/* Its iommu is the fake IOMMU, whose clients' fwspecs name fwnode */
+	struct iommu_resv_kunit kt;
+	struct fwnode_handle fwnode;
 	struct iommu_group *group;
 	struct device *devs[FAKE_DEVS];
 	/* The driver's view: last domain given to each device, and its PASID */
@@ -46,22 +46,23 @@ struct fake_iommu_state {
 	int wrong_leaving;
 	/* attach_dev() of this fake device to a paging domain fails, or -1 */
 	int fail_index;
-	/* Report a direct region, then fail with this errno (0: do not) */
-	bool report_direct;
-	int report_error;
-	/* Report a reserved region each member owns itself */
-	bool report_owned;
 	/* Unregistering device 1 from another thread, while its owner is named */
+	struct notifier_block bus_nb;
 	struct completion removal_begun;
 	struct completion removed;
 	bool removal_started;
 	bool removal_seen;
 };
 
-/* One test at a time uses the fake driver, whose ops cannot carry context */
-static struct fake_iommu_state *fake;
+static_assert(offsetof(struct fake_iommu_state, kt) == 0, "test->priv is both");
 
-static int fake_index(struct device *dev)
+/* The test whose fake IOMMU @dev is behind (a member, or one being attached) */
+static struct fake_iommu_state *dev_fake(struct device *dev)
+{
+	return iommu_get_iommu_dev(dev, struct fake_iommu_state, kt.iommu);
+}
+
+static int fake_index(struct fake_iommu_state *fake, struct device *dev)
 {
 	int i;
 
@@ -73,7 +74,8 @@ static int fake_index(struct device *dev)
 
 static int fake_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
-	int i = fake_index(dev);
+	struct fake_iommu_state *fake = dev_fake(dev);
+	int i = fake_index(fake, dev);
 
 	if (i < 0)
 		return -ENODEV;
@@ -89,7 +91,8 @@ static int fake_attach_dev(struct iommu_domain *domain, struct device *dev)
 static int fake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 			      ioasid_t pasid, struct iommu_domain *old)
 {
-	int i = fake_index(dev);
+	struct fake_iommu_state *fake = dev_fake(dev);
+	int i = fake_index(fake, dev);
 
 	if (i < 0 || pasid != FAKE_PASID)
 		return -EINVAL;
@@ -100,25 +103,11 @@ static int fake_set_dev_pasid(struct iommu_domain *domain, struct device *dev,
 static void fake_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 				  struct iommu_domain *domain)
 {
-	int i = fake_index(dev);
+	struct fake_iommu_state *fake = dev_fake(dev);
+	int i = fake_index(fake, dev);
 
 	if (i >= 0 && pasid == FAKE_PASID)
 		fake->pasid_attached[i] = NULL;
-}
-
-static int fake_map_pages(struct iommu_domain *domain, unsigned long iova,
-			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
-			  int prot, gfp_t gfp, size_t *mapped)
-{
-	*mapped = pgsize * pgcount;
-	return 0;
-}
-
-static size_t fake_unmap_pages(struct iommu_domain *domain, unsigned long iova,
-			       size_t pgsize, size_t pgcount,
-			       struct iommu_iotlb_gather *gather)
-{
-	return pgsize * pgcount;
 }
 
 static void fake_domain_free(struct iommu_domain *domain)
@@ -126,11 +115,10 @@ static void fake_domain_free(struct iommu_domain *domain)
 	kfree(domain);
 }
 
+/* Nothing maps into the paging domains: the tests attach and detach them */
 static const struct iommu_domain_ops fake_paging_ops = {
 	.attach_dev = fake_attach_dev,
 	.set_dev_pasid = fake_set_dev_pasid,
-	.map_pages = fake_map_pages,
-	.unmap_pages = fake_unmap_pages,
 	.free = fake_domain_free,
 };
 
@@ -149,11 +137,13 @@ static struct iommu_domain fake_blocked = {
 	.ops = &fake_static_ops,
 };
 
-static struct iommu_device fake_iommu;
-
+/* Before probing, the device names the fake IOMMU only by its fwspec */
 static struct iommu_device *fake_probe_device(struct device *dev)
 {
-	return fake_index(dev) < 0 ? ERR_PTR(-ENODEV) : &fake_iommu;
+	struct fake_iommu_state *fake = container_of(dev_iommu_fwspec_get(dev)->iommu_fwnode,
+						     struct fake_iommu_state, fwnode);
+
+	return fake_index(fake, dev) < 0 ? ERR_PTR(-ENODEV) : &fake->kt.iommu;
 }
 
 static void fake_release_device(struct device *dev)
@@ -163,6 +153,8 @@ static void fake_release_device(struct device *dev)
 /* Every fake device is in one group, as functions behind a PCI bridge are */
 static struct iommu_group *fake_device_group(struct device *dev)
 {
+	struct fake_iommu_state *fake = dev_fake(dev);
+
 	if (!fake->group) {
 		fake->group = iommu_group_alloc();
 		if (IS_ERR(fake->group)) {
@@ -188,36 +180,16 @@ static struct iommu_domain *fake_domain_alloc_paging(struct device *dev)
 	return domain;
 }
 
-/* Reserved: unlike a direct region, it does not make a member need 1:1 */
-static int fake_report_owned(struct device *dev, struct list_head *head)
-{
-	struct iommu_resv_region *region;
+/* What a test has the fake IOMMU report: a direct region */
+static const struct iommu_resv_kunit_region fake_direct[] = {
+	{ FAKE_DIRECT, FAKE_DIRECT + SZ_64K - 1, IOMMU_RESV_DIRECT,
+	  .prot = IOMMU_READ | IOMMU_WRITE },
+};
 
-	region = iommu_alloc_resv_region(FAKE_DIRECT, SZ_64K, 0, IOMMU_RESV_RESERVED,
-					 GFP_KERNEL);
-	if (!region)
-		return -ENOMEM;
-	iommu_resv_region_set_owner_dev(region, dev);
-	list_add_tail(&region->list, head);
-	return 0;
-}
-
-/* As a driver that made a region, then could not allocate its owner's name */
-static int fake_get_resv_regions(struct device *dev, struct list_head *head)
-{
-	struct iommu_resv_region *region;
-
-	if (fake->report_owned)
-		return fake_report_owned(dev, head);
-	if (!fake->report_direct)
-		return 0;
-	region = iommu_alloc_resv_region(FAKE_DIRECT, SZ_64K, IOMMU_READ | IOMMU_WRITE,
-					 IOMMU_RESV_DIRECT, GFP_KERNEL);
-	if (!region)
-		return -ENOMEM;
-	list_add_tail(&region->list, head);
-	return fake->report_error;
-}
+/* Or a reserved one that each member owns (not making a member need 1:1) */
+static const struct iommu_resv_kunit_region fake_owned[] = {
+	{ FAKE_DIRECT, FAKE_DIRECT + SZ_64K - 1, IOMMU_RESV_RESERVED, .own = true },
+};
 
 static int fake_def_domain_type(struct device *dev)
 {
@@ -233,11 +205,9 @@ static const struct iommu_ops fake_ops = {
 	.release_device = fake_release_device,
 	.remove_dev_pasid = fake_remove_dev_pasid,
 	.device_group = fake_device_group,
-	.get_resv_regions = fake_get_resv_regions,
+	.get_resv_regions = iommu_resv_kunit_get_resv_regions,
 	.def_domain_type = fake_def_domain_type,
 };
-
-static struct fwnode_handle fake_fwnode;
 
 static const struct property_entry fake_props[] = {
 	PROPERTY_ENTRY_U32("pasid-num-bits", 4),
@@ -250,6 +220,7 @@ static const struct property_entry fake_props[] = {
  */
 static void fake_add_device(struct kunit *test, int i, bool joins)
 {
+	struct fake_iommu_state *fake = test->priv;
 	struct platform_device *pdev;
 	struct dev_iommu *param;
 	struct iommu_fwspec *fwspec;
@@ -266,7 +237,7 @@ static void fake_add_device(struct kunit *test, int i, bool joins)
 		KUNIT_FAIL_AND_ABORT(test, "out of memory");
 	}
 	mutex_init(&param->lock);
-	fwspec->iommu_fwnode = &fake_fwnode;
+	fwspec->iommu_fwnode = &fake->fwnode;
 	param->fwspec = fwspec;
 	pdev->dev.iommu = param;
 	fake->devs[i] = &pdev->dev;
@@ -284,7 +255,7 @@ static void fake_add_device(struct kunit *test, int i, bool joins)
 	KUNIT_ASSERT_PTR_EQ(test, pdev->dev.iommu_group, fake->group);
 }
 
-static void fake_remove_device(int i)
+static void fake_remove_device(struct fake_iommu_state *fake, int i)
 {
 	if (!fake->devs[i])
 		return;
@@ -297,6 +268,7 @@ static void fake_remove_device(int i)
 /* The driver's view of every member equals the core's */
 static void expect_members_follow_group(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	int i;
 
 	for (i = 0; i < FAKE_DEVS; i++) {
@@ -312,21 +284,24 @@ static void expect_members_follow_group(struct kunit *test)
 
 static int attach_test_init(struct kunit *test)
 {
+	struct fake_iommu_state *fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	struct iommu_device *iommu;
 	int ret;
 
-	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
 	if (!fake)
 		return -ENOMEM;
+	iommu_resv_kunit_setup(test, &fake->kt);
+	iommu = &fake->kt.iommu;
 	fake->fail_index = -1;
 	/* Its sysfs device holds the links to its clients */
-	ret = iommu_device_sysfs_add(&fake_iommu, NULL, NULL, "iommu-resv-fake");
+	ret = iommu_device_sysfs_add(iommu, NULL, NULL, "iommu-resv-fake");
 	if (ret)
 		return ret;
-	fake_iommu.fwnode = &fake_fwnode;
-	fake_iommu.max_pasids = 1 << 4;
-	ret = iommu_device_register(&fake_iommu, &fake_ops, NULL);
+	iommu->fwnode = &fake->fwnode;
+	iommu->max_pasids = 1 << 4;
+	ret = iommu_device_register(iommu, &fake_ops, NULL);
 	if (ret) {
-		iommu_device_sysfs_remove(&fake_iommu);
+		iommu_device_sysfs_remove(iommu);
 		return ret;
 	}
 	fake_add_device(test, 0, true);
@@ -335,20 +310,21 @@ static int attach_test_init(struct kunit *test)
 
 static void attach_test_exit(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	int i;
 
 	for (i = 0; i < FAKE_DEVS; i++)
-		fake_remove_device(i);
-	iommu_device_unregister(&fake_iommu);
-	iommu_device_sysfs_remove(&fake_iommu);
+		fake_remove_device(fake, i);
+	iommu_device_unregister(&fake->kt.iommu);
+	iommu_device_sysfs_remove(&fake->kt.iommu);
 	if (fake->group)
 		iommu_group_put(fake->group);
-	fake = NULL;
 }
 
 /* A device that joins a group userspace has attached gets that domain too */
 static void hot_added_member_gets_the_group_domain(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	static const int owner;
 	struct iommu_domain *domain;
 
@@ -377,6 +353,7 @@ static void hot_added_member_gets_the_group_domain(struct kunit *test)
 /* A member whose attach fails leaves every member where the core says it is */
 static void failed_attach_reverts_every_member(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	static const int owner;
 	struct iommu_domain *domain;
 
@@ -409,6 +386,7 @@ static void failed_attach_reverts_every_member(struct kunit *test)
 /* A PASID attachment covers the group's members, hot-added ones included */
 static void pasid_attach_covers_members(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	struct iommu_attach_handle *handle = kunit_kzalloc(test, sizeof(*handle),
 							    GFP_KERNEL);
 	struct iommu_domain *domain;
@@ -453,11 +431,13 @@ static void pasid_attach_covers_members(struct kunit *test)
  */
 static void failed_report_keeps_kernel_regions(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	struct iommu_resv_region *region;
 	LIST_HEAD(list);
 
-	fake->report_direct = true;
-	fake->report_error = -ENOMEM;
+	/* As a driver that made a region, then could not allocate its owner's name */
+	iommu_resv_kunit_report(test, fake_direct, ARRAY_SIZE(fake_direct), NULL);
+	fake->kt.fail_at = ARRAY_SIZE(fake_direct) + 1;
 	fake_add_device(test, 1, true);
 	KUNIT_EXPECT_TRUE(test, fake->devs[1]->iommu->require_direct);
 
@@ -467,18 +447,20 @@ static void failed_report_keeps_kernel_regions(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&list));
 
 	/* Once the report succeeds, userspace's users get the region */
-	fake->report_error = 0;
+	fake->kt.fail_at = 0;
 	KUNIT_ASSERT_EQ(test, iommu_get_resv_regions(fake->devs[1], &list), 0);
 	region = list_first_entry_or_null(&list, struct iommu_resv_region, list);
 	KUNIT_ASSERT_NOT_NULL(test, region);
 	KUNIT_EXPECT_EQ(test, region->start, FAKE_DIRECT);
 	KUNIT_EXPECT_EQ(test, region->type, IOMMU_RESV_DIRECT);
 	iommu_put_resv_regions(fake->devs[1], &list);
-	fake->report_direct = false;
+	fake->kt.nr_sets = 0;
 }
 
-static int fake_unregister_dev1(void *unused)
+static int fake_unregister_dev1(void *data)
 {
+	struct fake_iommu_state *fake = data;
+
 	platform_device_unregister(to_platform_device(fake->devs[1]));
 	kthread_complete_and_exit(&fake->removed, 0);
 }
@@ -486,14 +468,12 @@ static int fake_unregister_dev1(void *unused)
 /* device_del() of device 1 has begun: it is about to leave its group */
 static int fake_bus_event(struct notifier_block *nb, unsigned long action, void *data)
 {
-	if (action == BUS_NOTIFY_DEL_DEVICE && fake && data == fake->devs[1])
+	struct fake_iommu_state *fake = container_of(nb, struct fake_iommu_state, bus_nb);
+
+	if (action == BUS_NOTIFY_DEL_DEVICE && data == fake->devs[1])
 		complete(&fake->removal_begun);
 	return NOTIFY_DONE;
 }
-
-static struct notifier_block fake_bus_nb = {
-	.notifier_call = fake_bus_event,
-};
 
 /*
  * When device 1's owner is to be named, unregister it from another thread,
@@ -504,11 +484,12 @@ static struct notifier_block fake_bus_nb = {
 static int naming_races_removal(struct iommu_resv_region *region,
 				const struct iommu_resv_region *like)
 {
+	struct fake_iommu_state *fake = kunit_get_current_test()->priv;
 	struct device *dev = fake->devs[1];
 	int waited;
 
 	if (region->owner_dev == dev && !fake->removal_started &&
-	    !IS_ERR(kthread_run(fake_unregister_dev1, NULL, "iommu-resv-remove"))) {
+	    !IS_ERR(kthread_run(fake_unregister_dev1, fake, "iommu-resv-remove"))) {
 		fake->removal_started = true;
 		fake->removal_seen = wait_for_completion_timeout(&fake->removal_begun, 10 * HZ);
 		/* The other thread's device_del() changes it: that is the test */
@@ -522,6 +503,7 @@ static int naming_races_removal(struct iommu_resv_region *region,
 /* A member that owns a region is named by its path even while it is removed */
 static void owner_stays_in_sysfs_while_named(struct kunit *test)
 {
+	struct fake_iommu_state *fake = test->priv;
 	const char *path = "/sys/devices/platform/iommu-resv-attach-test.1";
 	struct iommu_resv_snapshot *snap;
 	bool named = false;
@@ -529,18 +511,19 @@ static void owner_stays_in_sysfs_while_named(struct kunit *test)
 
 	init_completion(&fake->removal_begun);
 	init_completion(&fake->removed);
-	KUNIT_ASSERT_EQ(test, bus_register_notifier(&platform_bus_type, &fake_bus_nb), 0);
-	fake->report_owned = true;
+	fake->bus_nb.notifier_call = fake_bus_event;
+	KUNIT_ASSERT_EQ(test, bus_register_notifier(&platform_bus_type, &fake->bus_nb), 0);
+	iommu_resv_kunit_report(test, fake_owned, ARRAY_SIZE(fake_owned), NULL);
 	fake_add_device(test, 1, true);
 	kunit_activate_static_stub(test, iommu_resv_region_name_owner, naming_races_removal);
 	snap = iommu_group_resv_snapshot_get(fake->group);
 	kunit_deactivate_static_stub(test, iommu_resv_region_name_owner);
-	fake->report_owned = false;
+	fake->kt.nr_sets = 0;
 	if (fake->removal_started) {
 		wait_for_completion(&fake->removed);
 		fake->devs[1] = NULL;
 	}
-	bus_unregister_notifier(&platform_bus_type, &fake_bus_nb);
+	bus_unregister_notifier(&platform_bus_type, &fake->bus_nb);
 	KUNIT_EXPECT_TRUE(test, fake->removal_started);
 	KUNIT_EXPECT_TRUE(test, fake->removal_seen);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
@@ -566,16 +549,7 @@ static struct kunit_case iommu_resv_attach_test_cases[] = {
 	{}
 };
 
-static struct kunit_suite iommu_resv_attach_test_suite = {
-	.name = "iommu-resv-attach",
-	.init = attach_test_init,
-	.exit = attach_test_exit,
-	.test_cases = iommu_resv_attach_test_cases,
-};
-
-kunit_test_suite(iommu_resv_attach_test_suite);
-
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+IOMMU_RESV_KUNIT_SUITE(iommu_resv_attach_test, "iommu-resv-attach", attach_test_init,
+		       attach_test_exit,
+		       "KUnit tests that every member of an IOMMU group is in its domain");
 MODULE_IMPORT_NS(IOMMUFD_INTERNAL);
-MODULE_DESCRIPTION("KUnit tests that every member of an IOMMU group is in its domain");
-MODULE_LICENSE("GPL");

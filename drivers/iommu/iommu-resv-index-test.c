@@ -5,26 +5,14 @@
  * tests state, and the generation that tells the index's users to gather
  * again.
  */
-#include <kunit/device.h>
 #include <kunit/static_stub.h>
-#include <kunit/test.h>
 #include <linux/device.h>
-#include <linux/iommu.h>
 #include <linux/kref.h>
-#include <linux/slab.h>
 
-#include "iommu-resv.h"
+#include "iommu-resv-kunit.h"
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
-
-struct fake_region {
-	u64 start, last;
-	enum iommu_resv_type type;
-	enum iommu_resv_kind kind;
-};
-
-/* What the fake provider reports; a failure at region fake_fail_at. */
-static const struct fake_region fake_regions[] = {
+/* What the fake provider reports for every device, unless a test fails it */
+static const struct iommu_resv_kunit_region fake_regions[] = {
 	{ 0x1000000, 0x10fffff, IOMMU_RESV_RESERVED },
 	{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },	/* overlaps the first */
 	{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
@@ -32,94 +20,46 @@ static const struct fake_region fake_regions[] = {
 };
 
 /*
- * And, when fake_with_pci, PCI windows: one adjacent to the first region,
- * one across its start
+ * And, for some tests, PCI windows: one adjacent to the first region, one
+ * across its start
  */
-static const struct fake_region fake_pci_regions[] = {
+static const struct iommu_resv_kunit_region fake_pci_regions[] = {
 	{ 0x1100000, 0x11fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_BRIDGE_WINDOW },
 	{ 0x0f00000, 0x1000fff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_PEER_BAR },
 	{ 0x8000000, 0x80fffff, IOMMU_RESV_RESERVED, IOMMU_RESV_KIND_HOST_WINDOW },
 };
 
-/* And, when fake_with_high, regions above 4 GiB, one across it, one at the top */
-static const struct fake_region fake_high_regions[] = {
+/* And, for one test, regions above 4 GiB: one across it, one at the top */
+static const struct iommu_resv_kunit_region fake_high_regions[] = {
 	{ 0xfff00000, 0x1000fffffULL, IOMMU_RESV_MSI },
 	{ 0x100200000ULL, 0x1003fffffULL, IOMMU_RESV_RESERVED },
 	{ 0xffffffffffe00000ULL, U64_MAX, IOMMU_RESV_RESERVED },
 };
 
-/* And for fake_own_dev only, a region of its own */
-static const struct fake_region fake_own_regions[] = {
+/* And for one device only, a region of its own */
+static const struct iommu_resv_kunit_region fake_own_regions[] = {
 	{ 0x2000000, 0x2000fff, IOMMU_RESV_RESERVED },
 };
 
-static int fake_fail_at = -1;
-static bool fake_with_pci, fake_with_high;
-static struct device *fake_own_dev;
-
-static int fake_add_regions(const struct fake_region *f, int nr, struct list_head *head)
-{
-	int i;
-
-	for (i = 0; i < nr; i++, f++) {
-		struct iommu_resv_region *r;
-
-		if (i == fake_fail_at)
-			return -ENOMEM;
-		r = iommu_alloc_resv_region(f->start, f->last - f->start + 1, 0,
-					    f->type, GFP_KERNEL);
-		if (!r)
-			return -ENOMEM;
-		r->kind = f->kind;
-		list_add_tail(&r->list, head);
-	}
-	return 0;
-}
-
-static int fake_get_resv_regions(struct device *dev, struct list_head *head)
-{
-	int ret = fake_add_regions(fake_regions, ARRAY_SIZE(fake_regions), head);
-
-	if (!ret && fake_with_pci)
-		ret = fake_add_regions(fake_pci_regions, ARRAY_SIZE(fake_pci_regions), head);
-	if (!ret && fake_with_high)
-		ret = fake_add_regions(fake_high_regions, ARRAY_SIZE(fake_high_regions), head);
-	if (!ret && dev == fake_own_dev)
-		ret = fake_add_regions(fake_own_regions, ARRAY_SIZE(fake_own_regions), head);
-	return ret;
-}
-
-static const struct iommu_ops fake_ops = {
-	.get_resv_regions = fake_get_resv_regions,
-};
-
 struct index_test {
+	struct iommu_resv_kunit kt;
 	struct device *dev;
 	struct iommu_group *group;
 };
 
+static_assert(offsetof(struct index_test, kt) == 0, "test->priv is both");
+
 static int index_test_init(struct kunit *test)
 {
-	struct iommu_device *iommu = kunit_kzalloc(test, sizeof(*iommu), GFP_KERNEL);
-	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
 	struct index_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 
-	KUNIT_ASSERT_NOT_NULL(test, iommu);
-	KUNIT_ASSERT_NOT_NULL(test, param);
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	t->dev = kunit_device_register(test, "iommu-resv-index-fake");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->dev);
-	iommu->ops = &fake_ops;
-	param->iommu_dev = iommu;
-	t->dev->iommu = param;
+	iommu_resv_kunit_setup(test, &t->kt);
+	iommu_resv_kunit_report(test, fake_regions, ARRAY_SIZE(fake_regions), NULL);
+	t->dev = iommu_resv_kunit_device(test, "iommu-resv-index-fake");
 	t->group = iommu_group_alloc();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t->group);
 	KUNIT_ASSERT_EQ(test, iommu_group_add_device(t->group, t->dev), 0);
-	fake_fail_at = -1;
-	fake_with_pci = false;
-	fake_with_high = false;
-	fake_own_dev = NULL;
-	test->priv = t;
 	return 0;
 }
 
@@ -220,11 +160,6 @@ static void index_removes_by_tag_and_moves(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, count(&b), 0);
 }
 
-static void *failing_alloc_array(void *old, size_t n, size_t size)
-{
-	return NULL;
-}
-
 static void index_fails_closed(struct kunit *test)
 {
 	struct index_test *t = test->priv;
@@ -232,16 +167,17 @@ static void index_fails_closed(struct kunit *test)
 	struct iommu_resv_index idx;
 
 	iommu_resv_index_init(&idx, 0);
-	for (fake_fail_at = 0; fake_fail_at < ARRAY_SIZE(fake_regions); fake_fail_at++) {
+	for (t->kt.fail_at = 1; t->kt.fail_at <= ARRAY_SIZE(fake_regions); t->kt.fail_at++) {
 		KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), -ENOMEM);
 		KUNIT_EXPECT_EQ(test, count(&idx), 0);
 	}
-	fake_fail_at = -1;
+	t->kt.fail_at = 0;
 
 	/* Gathered, but a device's spans (or a group's without PCI) cannot be made */
 	snap = iommu_group_resv_snapshot_get(t->group);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);
-	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
+	t->kt.alloc_fail_all = true;
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, iommu_resv_kunit_alloc_array);
 	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_device(&idx, t->dev, t->dev), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, count(&idx), 0);
 	iommu_resv_index_init(&idx, IOMMU_RESV_INDEX_NO_PCI_WINDOWS);
@@ -253,14 +189,9 @@ static void index_fails_closed(struct kunit *test)
 	iommu_resv_snapshot_put(snap);
 }
 
-static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_span *span)
-{
-	return NULL;
-}
-
-/* A merged list is @want */
+/* A merged list is @want; it is freed */
 static void expect_merged(struct kunit *test, struct list_head *list,
-			  const struct fake_region *want, unsigned int nr)
+			  const struct iommu_resv_kunit_region *want, unsigned int nr)
 {
 	struct iommu_resv_region *r;
 	unsigned int i = 0;
@@ -274,17 +205,12 @@ static void expect_merged(struct kunit *test, struct list_head *list,
 		KUNIT_EXPECT_EQ_MSG(test, r->type, want[i].type, "region %u", i);
 		i++;
 	}
+	iommu_put_resv_regions(NULL, list);
 }
 
 /* The index and the merged list of one gathering, as the fake states them. */
 static void index_and_merged_list_agree(struct kunit *test)
 {
-	static const struct fake_region merged[] = {
-		{ 0x1000000, 0x10fffff, IOMMU_RESV_RESERVED },
-		{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },
-		{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
-		{ 0xfee00000, 0xfeefffff, IOMMU_RESV_SW_MSI },
-	};
 	struct index_test *t = test->priv;
 	struct iommu_resv_index idx;
 	LIST_HEAD(list);
@@ -292,12 +218,13 @@ static void index_and_merged_list_agree(struct kunit *test)
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
 	KUNIT_EXPECT_EQ(test, count(&idx), 3);
-	expect_merged(test, &list, merged, ARRAY_SIZE(merged));
-	iommu_put_resv_regions(NULL, &list);
+	/* They overlap, but differ in type: nothing merges */
+	expect_merged(test, &list, fake_regions, ARRAY_SIZE(fake_regions));
 	iommu_resv_index_remove(&idx, t);
 
 	/* A merge that fails leaves neither index entries nor a list. */
-	kunit_activate_static_stub(test, iommu_resv_alloc_span, failing_alloc_span);
+	t->kt.alloc_fail_all = true;
+	kunit_activate_static_stub(test, iommu_resv_alloc_span, iommu_resv_kunit_alloc_span);
 	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list),
 			-ENOMEM);
 	kunit_deactivate_static_stub(test, iommu_resv_alloc_span);
@@ -311,7 +238,7 @@ static void index_and_merged_list_agree(struct kunit *test)
  */
 static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 {
-	static const struct fake_region all[] = {
+	static const struct iommu_resv_kunit_region all[] = {
 		{ 0x0f00000, 0x11fffff, IOMMU_RESV_RESERVED },
 		{ 0x1080000, 0x117ffff, IOMMU_RESV_MSI },
 		{ 0x4000000, 0x4ffffff, IOMMU_RESV_DIRECT_RELAXABLE },
@@ -322,7 +249,7 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 	struct iommu_resv_index idx;
 	LIST_HEAD(list);
 
-	fake_with_pci = true;
+	iommu_resv_kunit_report(test, fake_pci_regions, ARRAY_SIZE(fake_pci_regions), NULL);
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group_merged(&idx, t->group, t, &list), 0);
 	/* The lines of the file, less the relaxable one */
@@ -331,7 +258,6 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0xf00000, 0xf00fff));
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x8000000, 0x8000fff));
 	expect_merged(test, &list, all, ARRAY_SIZE(all));
-	iommu_put_resv_regions(NULL, &list);
 	iommu_resv_index_destroy(&idx);
 
 	iommu_resv_index_init(&idx, IOMMU_RESV_INDEX_NO_PCI_WINDOWS);
@@ -342,7 +268,6 @@ static void index_leaves_out_pci_windows_when_asked(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, iommu_resv_index_find(&idx, 0xf00000, 0xffffff));
 	KUNIT_EXPECT_NOT_NULL(test, iommu_resv_index_find(&idx, 0x10fffff, 0x10fffff));
 	expect_merged(test, &list, fake_regions, ARRAY_SIZE(fake_regions));
-	iommu_put_resv_regions(NULL, &list);
 	iommu_resv_index_destroy(&idx);
 
 	/* And per device */
@@ -366,7 +291,7 @@ static void index_holds_regions_above_4g(struct kunit *test)
 	/* Without 64-bit physical addresses the fake's regions cannot be made */
 	if (sizeof(phys_addr_t) < sizeof(u64))
 		kunit_skip(test, "32-bit phys_addr_t (no LPAE/PAE)");
-	fake_with_high = true;
+	iommu_resv_kunit_report(test, fake_high_regions, ARRAY_SIZE(fake_high_regions), NULL);
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
 	KUNIT_EXPECT_EQ(test, count(&idx), 3 + 3);
@@ -407,13 +332,8 @@ static void index_holds_regions_above_4g(struct kunit *test)
 /* A second member of the test's group, behind the same fake provider. */
 static struct device *add_member(struct kunit *test, struct index_test *t)
 {
-	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
-	struct device *dev = kunit_device_register(test, "iommu-resv-index-fake2");
+	struct device *dev = iommu_resv_kunit_device(test, "iommu-resv-index-fake2");
 
-	KUNIT_ASSERT_NOT_NULL(test, param);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	param->iommu_dev = t->dev->iommu->iommu_dev;
-	dev->iommu = param;
 	KUNIT_ASSERT_EQ(test, iommu_group_add_device(t->group, dev), 0);
 	return dev;
 }
@@ -436,7 +356,7 @@ static void index_adds_one_device(struct kunit *test)
 	const struct iommu_resv_entry *e;
 	struct iommu_resv_index idx;
 
-	fake_own_dev = dev2;
+	iommu_resv_kunit_report(test, fake_own_regions, ARRAY_SIZE(fake_own_regions), dev2);
 	iommu_resv_regions_changed(t->group);
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), 0);
@@ -464,11 +384,11 @@ static void index_adds_one_device(struct kunit *test)
 	iommu_resv_index_destroy(&idx);
 
 	/* Fails closed, as a group does (a provider says its regions changed) */
-	fake_fail_at = 1;
+	t->kt.fail_at = 2;
 	iommu_resv_regions_changed(t->group);
 	KUNIT_EXPECT_EQ(test, iommu_resv_index_add_device(&idx, dev2, dev2), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, count(&idx), 0);
-	fake_fail_at = -1;
+	t->kt.fail_at = 0;
 	iommu_resv_regions_changed(t->group);
 	remove_member(dev2);
 }
@@ -485,7 +405,7 @@ static void gathering_kept_until_a_change(struct kunit *test)
 
 	a = iommu_group_resv_snapshot_get(t->group);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
-	fake_with_pci = true;
+	iommu_resv_kunit_report(test, fake_pci_regions, ARRAY_SIZE(fake_pci_regions), NULL);
 	b = iommu_group_resv_snapshot_get(t->group);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
 	KUNIT_EXPECT_PTR_EQ(test, a, b);
@@ -515,7 +435,7 @@ static void refusal_names_a_merged_region(struct kunit *test)
 	const struct iommu_resv_entry *e;
 	struct iommu_resv_index idx;
 
-	fake_with_pci = true;
+	iommu_resv_kunit_report(test, fake_pci_regions, ARRAY_SIZE(fake_pci_regions), NULL);
 	iommu_resv_index_init(&idx, 0);
 	KUNIT_ASSERT_EQ(test, iommu_resv_index_add_group(&idx, t->group, t), 0);
 	n = iommu_resv_index_find(&idx, 0x1150000, 0x1150fff);
@@ -672,14 +592,6 @@ static struct kunit_case iommu_resv_index_test_cases[] = {
 	{}
 };
 
-static struct kunit_suite iommu_resv_index_test_suite = {
-	.name = "iommu-resv-index",
-	.init = index_test_init,
-	.exit = index_test_exit,
-	.test_cases = iommu_resv_index_test_cases,
-};
-
-kunit_test_suite(iommu_resv_index_test_suite);
-
-MODULE_DESCRIPTION("KUnit tests for the index of enforced IOMMU reserved regions");
-MODULE_LICENSE("GPL");
+IOMMU_RESV_KUNIT_SUITE(iommu_resv_index_test, "iommu-resv-index", index_test_init,
+		       index_test_exit,
+		       "KUnit tests for the index of enforced IOMMU reserved regions");

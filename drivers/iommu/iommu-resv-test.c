@@ -5,39 +5,44 @@
  * the cost with thousands of regions. A fake IOMMU provider feeds
  * iommu_get_resv_regions().
  */
-#include <kunit/device.h>
 #include <kunit/static_stub.h>
-#include <kunit/test.h>
-#include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/prandom.h>
-#include <linux/slab.h>
 
 #include "iommu-priv.h"
-#include "iommu-resv.h"
+#include "iommu-resv-kunit.h"
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+/* Calls to iommu_resv_region_name_owner(), through a stub that counts them */
+struct owner_naming {
+	unsigned int calls;
+	unsigned int fresh;	/* those with no region to copy the name from */
+	unsigned int fail_at;	/* 1-based; 0 for none */
+};
 
-/* Regions the tests make count their frees, so leaks show. */
-static atomic_t live_regions;
+struct resv_test {
+	struct iommu_resv_kunit kt;
+	struct owner_naming naming;
+};
 
-static void test_region_free(struct device *dev, struct iommu_resv_region *region)
+static_assert(offsetof(struct resv_test, kt) == 0, "test->priv is both");
+
+static int resv_test_init(struct kunit *test)
 {
-	atomic_dec(&live_regions);
-	kfree(region);
+	struct resv_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	iommu_resv_kunit_setup(test, &t->kt);
+	return 0;
 }
 
-static struct iommu_resv_region *new_region(u64 start, u64 end, enum iommu_resv_type type)
+/* Regions the tests make count their frees, so leaks show. */
+static int live_regions(struct kunit *test)
 {
-	struct iommu_resv_region *r;
+	struct iommu_resv_kunit *kt = test->priv;
 
-	r = iommu_alloc_resv_region(start, end - start + 1, 0, type, GFP_KERNEL);
-	if (r) {
-		r->free = test_region_free;
-		atomic_inc(&live_regions);
-	}
-	return r;
+	return atomic_read(&kt->live_regions);
 }
 
 struct spec {
@@ -62,9 +67,10 @@ static void add_specs(struct kunit *test, struct iommu_resv_snapshot *snap,
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		struct iommu_resv_region *r = new_region(s[i].start, s[i].end, s[i].type);
+		struct iommu_resv_region *r;
 		LIST_HEAD(list);
 
+		r = iommu_resv_kunit_region_alloc(s[i].start, s[i].end, s[i].type);
 		KUNIT_ASSERT_NOT_NULL(test, r);
 		if (s[i].owner) {
 			ret = iommu_resv_region_set_owner(r, IOMMU_RESV_OWNER_DEVICE,
@@ -95,19 +101,73 @@ static unsigned int list_to_ranges(struct list_head *head, struct test_range *ou
 	return n;
 }
 
-static void expect_merged(struct kunit *test, const struct spec *in, unsigned int nin,
-			  const struct test_range *want, unsigned int nwant)
+/* Regions as gathered, and the reserved_regions lines they merge into */
+static const struct merge_case {
+	struct spec in[5];
+	struct test_range want[4];
+	unsigned int nr_in, nr_want;
+} merge_cases[] = {
+	/* Regions of one type merge where they overlap or touch, of any device */
+	{
+		.in = {
+			{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
+			{ 0x1800, 0x2fff, IOMMU_RESV_RESERVED, "dev1" },
+			{ 0x1000, 0x1fff, IOMMU_RESV_RESERVED },
+			{ 0x3000, 0x3fff, IOMMU_RESV_RESERVED },	/* adjacent: merges */
+			{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },	/* one byte gap: does not */
+		},
+		.want = {
+			{ 0x1000, 0x3fff, IOMMU_RESV_RESERVED },
+			{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },
+			{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
+		},
+		.nr_in = 5, .nr_want = 3,
+	},
+	/* Regions of different types never merge, MSI and SW_MSI included */
+	{
+		.in = {
+			{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
+			{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
+			{ 0x0, 0xffffff, IOMMU_RESV_DIRECT_RELAXABLE },
+			{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },	/* inside another type */
+			{ 0x1000000, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
+		},
+		.want = {
+			{ 0x0, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
+			{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },
+			{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
+			{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
+		},
+		.nr_in = 5, .nr_want = 4,
+	},
+	/* The last byte of the address space, and the first */
+	{
+		.in = {
+			{ ~0ULL - 0xfff, ~0ULL, IOMMU_RESV_RESERVED },
+			{ ~0ULL - 0x1fff, ~0ULL - 0x1000, IOMMU_RESV_RESERVED },
+			{ 0, 0, IOMMU_RESV_RESERVED },
+		},
+		.want = {
+			{ 0, 0, IOMMU_RESV_RESERVED },
+			{ ~0ULL - 0x1fff, ~0ULL, IOMMU_RESV_RESERVED },
+		},
+		.nr_in = 3, .nr_want = 2,
+	},
+};
+
+static void expect_merged(struct kunit *test, const struct merge_case *c)
 {
+	const struct test_range *want = c->want;
 	struct iommu_resv_snapshot *snap = new_snapshot(test);
 	struct test_range got[16];
 	unsigned int i, n;
 	LIST_HEAD(head);
 
-	add_specs(test, snap, in, nin);
+	add_specs(test, snap, c->in, c->nr_in);
 	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_seal(snap));
 	KUNIT_ASSERT_EQ(test, 0, iommu_resv_snapshot_merge(snap, &head));
 	n = list_to_ranges(&head, got, ARRAY_SIZE(got));
-	KUNIT_ASSERT_EQ(test, n, nwant);
+	KUNIT_ASSERT_EQ(test, n, c->nr_want);
 	for (i = 0; i < n; i++) {
 		KUNIT_EXPECT_EQ_MSG(test, got[i].start, want[i].start, "line %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, got[i].end, want[i].end, "line %u", i);
@@ -115,61 +175,24 @@ static void expect_merged(struct kunit *test, const struct spec *in, unsigned in
 	}
 	iommu_put_resv_regions(NULL, &head);
 	iommu_resv_snapshot_put(snap);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 static void merge_same_type(struct kunit *test)
 {
-	static const struct spec in[] = {
-		{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
-		{ 0x1800, 0x2fff, IOMMU_RESV_RESERVED, "dev1" },
-		{ 0x1000, 0x1fff, IOMMU_RESV_RESERVED },
-		{ 0x3000, 0x3fff, IOMMU_RESV_RESERVED },	/* adjacent: merges */
-		{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },	/* one byte gap: does not */
-	};
-	static const struct test_range want[] = {
-		{ 0x1000, 0x3fff, IOMMU_RESV_RESERVED },
-		{ 0x4001, 0x4001, IOMMU_RESV_RESERVED },
-		{ 0x5000, 0x5fff, IOMMU_RESV_RESERVED },
-	};
-
-	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+	expect_merged(test, &merge_cases[0]);
 }
 
 static void merge_types_stay_apart(struct kunit *test)
 {
-	static const struct spec in[] = {
-		{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
-		{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
-		{ 0x0, 0xffffff, IOMMU_RESV_DIRECT_RELAXABLE },
-		{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },	/* inside another type */
-		{ 0x1000000, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
-	};
-	static const struct test_range want[] = {
-		{ 0x0, 0x1000fff, IOMMU_RESV_DIRECT_RELAXABLE },
-		{ 0x100000, 0x1fffff, IOMMU_RESV_DIRECT },
-		{ 0x8000000, 0x80fffff, IOMMU_RESV_MSI },
-		{ 0x8000000, 0x80fffff, IOMMU_RESV_SW_MSI },
-	};
-
-	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+	expect_merged(test, &merge_cases[1]);
 }
 
 static void merge_top_of_address_space(struct kunit *test)
 {
-	static const struct spec in[] = {
-		{ ~0ULL - 0xfff, ~0ULL, IOMMU_RESV_RESERVED },
-		{ ~0ULL - 0x1fff, ~0ULL - 0x1000, IOMMU_RESV_RESERVED },
-		{ 0, 0, IOMMU_RESV_RESERVED },
-	};
-	static const struct test_range want[] = {
-		{ 0, 0, IOMMU_RESV_RESERVED },
-		{ ~0ULL - 0x1fff, ~0ULL, IOMMU_RESV_RESERVED },
-	};
-
 	if (sizeof(phys_addr_t) < sizeof(u64))
 		kunit_skip(test, "32-bit phys_addr_t");
-	expect_merged(test, in, ARRAY_SIZE(in), want, ARRAY_SIZE(want));
+	expect_merged(test, &merge_cases[2]);
 }
 
 /*
@@ -237,9 +260,10 @@ static void merge_matches_reference(struct kunit *test)
 			u64 start = (prandom_u32_state(&rnd) % 64) * 0x1000;
 			u64 len = (1 + prandom_u32_state(&rnd) % 8) * 0x800;
 			enum iommu_resv_type type = prandom_u32_state(&rnd) % IOMMU_RESV_NR_TYPES;
-			struct iommu_resv_region *r = new_region(start, start + len - 1, type);
+			struct iommu_resv_region *r;
 			LIST_HEAD(one);
 
+			r = iommu_resv_kunit_region_alloc(start, start + len - 1, type);
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			KUNIT_ASSERT_EQ(test, 0, reference_insert(r, &want));
 			list_add_tail(&r->list, &one);
@@ -259,7 +283,7 @@ static void merge_matches_reference(struct kunit *test)
 		iommu_put_resv_regions(NULL, &want);
 		iommu_resv_snapshot_put(snap);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /* Detailed view: per device and owner; its per-type union is the merged list. */
@@ -309,25 +333,7 @@ static void detail_lines(struct kunit *test)
 		}
 	}
 	iommu_resv_snapshot_put(snap);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
-}
-
-/* Allocation failure injection: fail the N-th allocation of the core path. */
-static int alloc_calls, alloc_fail_at;
-
-static void *failing_alloc_array(void *old, size_t n, size_t size)
-{
-	if (++alloc_calls == alloc_fail_at)
-		return NULL;
-	return kvrealloc(old, array_size(n, size), GFP_KERNEL);
-}
-
-static struct iommu_resv_region *failing_alloc_span(const struct iommu_resv_span *span)
-{
-	if (++alloc_calls == alloc_fail_at)
-		return NULL;
-	return iommu_alloc_resv_region(span->start, span->end - span->start + 1, span->prot,
-				       span->type, GFP_KERNEL);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /* Build a snapshot of 12 regions over 3 devices, seal and merge it; 0 or -errno. */
@@ -341,10 +347,11 @@ static int snapshot_and_merge(struct kunit *test, struct list_head *head)
 		LIST_HEAD(list);
 
 		for (i = 0; i < 4; i++) {
-			struct iommu_resv_region *r = new_region(0x10000 * i + 0x3000 * d,
-								 0x10000 * i + 0x3000 * d + 0x2fff,
-								 i % 2 ? IOMMU_RESV_MSI :
-									 IOMMU_RESV_RESERVED);
+			enum iommu_resv_type type = i % 2 ? IOMMU_RESV_MSI : IOMMU_RESV_RESERVED;
+			u64 start = 0x10000 * i + 0x3000 * d;
+			struct iommu_resv_region *r;
+
+			r = iommu_resv_kunit_region_alloc(start, start + 0x2fff, type);
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			list_add_tail(&r->list, &list);
 		}
@@ -357,43 +364,39 @@ static int snapshot_and_merge(struct kunit *test, struct list_head *head)
 	return ret;
 }
 
+/* Allocation failure injection: fail the N-th allocation of the core path. */
 static void fail_each_allocation(struct kunit *test)
 {
+	struct iommu_resv_kunit *kt = test->priv;
 	unsigned int total;
 	LIST_HEAD(head);
 
-	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
-	kunit_activate_static_stub(test, iommu_resv_alloc_span, failing_alloc_span);
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, iommu_resv_kunit_alloc_array);
+	kunit_activate_static_stub(test, iommu_resv_alloc_span, iommu_resv_kunit_alloc_span);
 
-	alloc_calls = 0;
-	alloc_fail_at = 0;
+	kt->alloc_calls = 0;
+	kt->alloc_fail_at = 0;
 	KUNIT_ASSERT_EQ(test, snapshot_and_merge(test, &head), 0);
-	total = alloc_calls;
+	total = kt->alloc_calls;
 	KUNIT_ASSERT_GT(test, total, 2);
 	KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 4);
 	iommu_put_resv_regions(NULL, &head);
 
-	for (alloc_fail_at = 1; alloc_fail_at <= total; alloc_fail_at++) {
-		alloc_calls = 0;
+	for (kt->alloc_fail_at = 1; kt->alloc_fail_at <= total; kt->alloc_fail_at++) {
+		kt->alloc_calls = 0;
 		KUNIT_EXPECT_EQ_MSG(test, snapshot_and_merge(test, &head), -ENOMEM,
-				    "allocation %d of %u failed", alloc_fail_at, total);
+				    "allocation %u of %u failed", kt->alloc_fail_at, total);
 		/* Nothing partial, nothing leaked. */
 		KUNIT_EXPECT_TRUE(test, list_empty(&head));
-		KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+		KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 	}
 }
-
-/* Calls to iommu_resv_region_name_owner(), through a stub that counts them */
-struct owner_naming {
-	unsigned int calls;
-	unsigned int fresh;	/* those with no region to copy the name from */
-	unsigned int fail_at;	/* 1-based; 0 for none */
-};
 
 static int counting_name_owner(struct iommu_resv_region *region,
 			       const struct iommu_resv_region *like)
 {
-	struct owner_naming *naming = kunit_get_current_test()->priv;
+	struct resv_test *t = kunit_get_current_test()->priv;
+	struct owner_naming *naming = &t->naming;
 
 	if (++naming->calls == naming->fail_at)
 		return -ENOMEM;
@@ -417,9 +420,10 @@ static struct iommu_resv_snapshot *owned_snapshot(struct kunit *test,
 
 		for (i = 0; i < 3; i++) {
 			u64 start = 0x1000 * (3 * m + i);
-			struct iommu_resv_region *r = new_region(start, start + 0xfff,
-								 IOMMU_RESV_RESERVED);
+			struct iommu_resv_region *r;
 
+			r = iommu_resv_kunit_region_alloc(start, start + 0xfff,
+							  IOMMU_RESV_RESERVED);
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			iommu_resv_region_set_owner_dev(r, owners[i / 2]);
 			list_add_tail(&r->list, &list);
@@ -442,7 +446,9 @@ static unsigned int owner_refs(struct device *owners[2])
  */
 static void owners_named_at_seal(struct kunit *test)
 {
-	struct owner_naming naming = {};
+	struct resv_test *t = test->priv;
+	struct owner_naming *naming = &t->naming;
+	struct iommu_resv_kunit *kt = &t->kt;
 	struct iommu_resv_snapshot *snap;
 	unsigned int base, i, fail;
 	struct device *owners[2];
@@ -457,18 +463,17 @@ static void owners_named_at_seal(struct kunit *test)
 			 test->name, 'a' + i);
 	}
 	base = owner_refs(owners);
-	test->priv = &naming;
-	kunit_activate_static_stub(test, iommu_resv_alloc_array, failing_alloc_array);
+	kunit_activate_static_stub(test, iommu_resv_alloc_array, iommu_resv_kunit_alloc_array);
 	kunit_activate_static_stub(test, iommu_resv_region_name_owner, counting_name_owner);
 
-	alloc_fail_at = 0;
+	kt->alloc_fail_at = 0;
 	snap = owned_snapshot(test, owners);
 	KUNIT_EXPECT_EQ(test, kref_read(&owners[0]->kobj.kref) + 0u,
 			kref_read(&owners[1]->kobj.kref) + 3u);
 	KUNIT_EXPECT_EQ(test, owner_refs(owners), base + OWNED_REGIONS);
 	KUNIT_ASSERT_EQ(test, iommu_resv_snapshot_seal(snap), 0);
-	KUNIT_EXPECT_EQ(test, naming.calls, OWNED_REGIONS);
-	KUNIT_EXPECT_EQ(test, naming.fresh, 2);
+	KUNIT_EXPECT_EQ(test, naming->calls, OWNED_REGIONS);
+	KUNIT_EXPECT_EQ(test, naming->fresh, 2);
 	KUNIT_ASSERT_EQ(test, snap->nr, OWNED_REGIONS);
 	for (i = 0; i < snap->nr; i++) {
 		const struct iommu_resv_region *r = snap->entries[i].region;
@@ -486,12 +491,12 @@ static void owners_named_at_seal(struct kunit *test)
 
 	/* Fail the naming's own array, then each naming in turn */
 	for (fail = 0; fail <= OWNED_REGIONS; fail++) {
-		alloc_fail_at = 0;
+		kt->alloc_fail_at = 0;
 		snap = owned_snapshot(test, owners);
-		naming = (struct owner_naming) { .fail_at = fail };
-		alloc_calls = 0;
+		*naming = (struct owner_naming) { .fail_at = fail };
+		kt->alloc_calls = 0;
 		/* The seal's first core allocation is the naming's */
-		alloc_fail_at = fail ? 0 : 1;
+		kt->alloc_fail_at = fail ? 0 : 1;
 		KUNIT_EXPECT_EQ_MSG(test, iommu_resv_snapshot_seal(snap), -ENOMEM,
 				    "naming %u failed", fail);
 		/* Those named before the failure dropped their references */
@@ -501,7 +506,7 @@ static void owners_named_at_seal(struct kunit *test)
 		iommu_resv_snapshot_put(snap);
 		KUNIT_EXPECT_EQ(test, owner_refs(owners), base);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /*
@@ -511,7 +516,8 @@ static void owners_named_at_seal(struct kunit *test)
 static void gone_owner_is_unknown(struct kunit *test)
 {
 	struct iommu_resv_snapshot *snap = new_snapshot(test);
-	struct iommu_resv_region *r = new_region(0x1000, 0x1fff, IOMMU_RESV_RESERVED);
+	struct iommu_resv_region *r = iommu_resv_kunit_region_alloc(0x1000, 0x1fff,
+								    IOMMU_RESV_RESERVED);
 	struct device *owner = kunit_device_register(test, "iommu-resv-owner-gone");
 	LIST_HEAD(list);
 
@@ -530,7 +536,7 @@ static void gone_owner_is_unknown(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, r->owner);
 	KUNIT_EXPECT_NULL(test, r->owner_dev);
 	iommu_resv_snapshot_put(snap);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /* Snapshot of @nr members that each report the same region */
@@ -541,9 +547,10 @@ static struct iommu_resv_snapshot *equal_regions_snapshot(struct kunit *test, in
 	int m;
 
 	for (m = 0; m < nr; m++) {
-		struct iommu_resv_region *r = new_region(0x1000, 0x1fff, IOMMU_RESV_RESERVED);
+		struct iommu_resv_region *r;
 		LIST_HEAD(list);
 
+		r = iommu_resv_kunit_region_alloc(0x1000, 0x1fff, IOMMU_RESV_RESERVED);
 		KUNIT_ASSERT_NOT_NULL(test, r);
 		list_add_tail(&r->list, &list);
 		snprintf(name, sizeof(name), "m%02d", m);
@@ -569,66 +576,43 @@ static void seal_keeps_gathering_order_of_equals(struct kunit *test)
 		KUNIT_EXPECT_STREQ(test, snap->entries[m].dev_name, want);
 	}
 	iommu_resv_snapshot_put(snap);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /* A fake IOMMU provider behind iommu_get_resv_regions(). */
-static int fake_nr_regions, fake_fail_at;
-
-static int fake_get_resv_regions(struct device *dev, struct list_head *head)
-{
-	int i;
-
-	for (i = 1; i <= fake_nr_regions; i++) {
-		struct iommu_resv_region *r;
-
-		if (i == fake_fail_at)
-			return -ENOMEM;
-		r = new_region(0x100000 * i, 0x100000 * i + 0xfff, IOMMU_RESV_RESERVED);
-		if (!r)
-			return -ENOMEM;
-		list_add_tail(&r->list, head);
-	}
-	return 0;
-}
-
-static const struct iommu_ops fake_ops = {
-	.get_resv_regions = fake_get_resv_regions,
-};
-
 static void provider_failure_is_not_hidden(struct kunit *test)
 {
-	struct iommu_device *iommu = kunit_kzalloc(test, sizeof(*iommu), GFP_KERNEL);
-	struct dev_iommu *param = kunit_kzalloc(test, sizeof(*param), GFP_KERNEL);
+	struct iommu_resv_kunit_region *five = kunit_kcalloc(test, 5, sizeof(*five), GFP_KERNEL);
+	struct iommu_resv_kunit *kt = test->priv;
+	struct device *dev = iommu_resv_kunit_device(test, "iommu-resv-fake");
 	struct iommu_resv_region *r;
-	struct device *dev;
 	LIST_HEAD(head);
+	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, iommu);
-	KUNIT_ASSERT_NOT_NULL(test, param);
-	dev = kunit_device_register(test, "iommu-resv-fake");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	iommu->ops = &fake_ops;
-	param->iommu_dev = iommu;
-	dev->iommu = param;
+	KUNIT_ASSERT_NOT_NULL(test, five);
+	for (i = 0; i < 5; i++) {
+		five[i].start = 0x100000 * (i + 1);
+		five[i].last = five[i].start + 0xfff;
+		five[i].type = IOMMU_RESV_RESERVED;
+	}
+	iommu_resv_kunit_report(test, five, 5, NULL);
 
 	/* The caller's list keeps what it had, and gets nothing on failure. */
-	r = new_region(0x1, 0x1, IOMMU_RESV_MSI);
+	r = iommu_resv_kunit_region_alloc(0x1, 0x1, IOMMU_RESV_MSI);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	list_add_tail(&r->list, &head);
 
-	fake_nr_regions = 5;
-	for (fake_fail_at = 1; fake_fail_at <= 5; fake_fail_at++) {
+	for (kt->fail_at = 1; kt->fail_at <= 5; kt->fail_at++) {
 		KUNIT_EXPECT_EQ(test, iommu_get_resv_regions(dev, &head), -ENOMEM);
 		KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 1);
-		KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 1);
+		KUNIT_EXPECT_EQ(test, live_regions(test), 1);
 	}
-	fake_fail_at = 0;
+	kt->fail_at = 0;
 	KUNIT_EXPECT_EQ(test, iommu_get_resv_regions(dev, &head), 0);
 	KUNIT_EXPECT_EQ(test, list_count_nodes(&head), 6);
 
 	iommu_put_resv_regions(dev, &head);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 	dev->iommu = NULL;
 }
 
@@ -646,8 +630,10 @@ static u64 time_merge(struct kunit *test, unsigned int n, struct rnd_state *rnd)
 
 		for (k = 0; k < 8; k++) {
 			u64 start = (u64)prandom_u32_state(rnd) << 12;
-			struct iommu_resv_region *r =
-				new_region(start, start + 0xfff, k % IOMMU_RESV_NR_TYPES);
+			struct iommu_resv_region *r;
+
+			r = iommu_resv_kunit_region_alloc(start, start + 0xfff,
+							  k % IOMMU_RESV_NR_TYPES);
 
 			KUNIT_ASSERT_NOT_NULL(test, r);
 			list_add_tail(&r->list, &list);
@@ -682,13 +668,7 @@ static void merge_thousands(struct kunit *test)
 	kunit_info(test, "merge: 1024 regions %llu us, 8192 regions %llu us\n",
 		   div_u64(small, NSEC_PER_USEC), div_u64(big, NSEC_PER_USEC));
 	KUNIT_EXPECT_LT(test, big, 32 * small);
-	KUNIT_EXPECT_EQ(test, atomic_read(&live_regions), 0);
-}
-
-static int iommu_resv_test_init(struct kunit *test)
-{
-	atomic_set(&live_regions, 0);
-	return 0;
+	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }
 
 /* A snapshot keeps its members' names after the group lets them go. */
@@ -775,13 +755,5 @@ static struct kunit_case iommu_resv_test_cases[] = {
 	{}
 };
 
-static struct kunit_suite iommu_resv_test_suite = {
-	.name = "iommu-resv",
-	.init = iommu_resv_test_init,
-	.test_cases = iommu_resv_test_cases,
-};
-
-kunit_test_suite(iommu_resv_test_suite);
-
-MODULE_DESCRIPTION("KUnit tests for IOMMU group reserved regions");
-MODULE_LICENSE("GPL");
+IOMMU_RESV_KUNIT_SUITE(iommu_resv_test, "iommu-resv", resv_test_init, NULL,
+		       "KUnit tests for IOMMU group reserved regions");
