@@ -239,20 +239,20 @@ iommu_resv_kunit_alloc_span(const struct iommu_resv_span *span)
 
 /**
  * IOMMU_RESV_KUNIT_SUITE - define and register a suite, and its module's info
- * @name: the suite is name##_suite, its test cases name##_cases
+ * @prefix: the suite is prefix##_suite, its test cases prefix##_cases
  * @sname: its name in the results
  * @sinit: its init, or NULL
  * @sexit: its exit, or NULL
  * @desc: the module's description
  */
-#define IOMMU_RESV_KUNIT_SUITE(name, sname, sinit, sexit, desc)		\
-	static struct kunit_suite name##_suite = {			\
+#define IOMMU_RESV_KUNIT_SUITE(prefix, sname, sinit, sexit, desc)	\
+	static struct kunit_suite prefix##_suite = {			\
 		.name = sname,						\
 		.init = sinit,						\
 		.exit = sexit,						\
-		.test_cases = name##_cases,				\
+		.test_cases = prefix##_cases,				\
 	};								\
-	kunit_test_suite(name##_suite);					\
+	kunit_test_suite(prefix##_suite);				\
 	MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);			\
 	MODULE_DESCRIPTION(desc);					\
 	MODULE_LICENSE("GPL")
