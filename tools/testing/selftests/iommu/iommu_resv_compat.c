@@ -12,11 +12,8 @@
  * that the switch is off. The test computes each expectation from the detail
  * file alone.
  */
-#include <sys/mman.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
-
-#define MAX_DEVS	16
 
 /*
  * The regions a backend enforces for @bdf, as the detail file lists them:
@@ -78,13 +75,10 @@ static bool logged_since_boot(const char * const *needle, int n)
 }
 
 FIXTURE(compat) {
-	char bdf[MAX_DEVS][16];
-	int group[MAX_DEVS];
-	int nr;
+	struct resv_edus edus;	/* the backend is the variant's */
 	char param[128];
 	char saved[8];		/* the parameter as the test found it */
-	void *buf;
-	long page;
+	int gfd_b;		/* type1_detach_keeps_windows_usable's second group */
 };
 
 FIXTURE_VARIANT(compat) {
@@ -104,51 +98,46 @@ FIXTURE_VARIANT_ADD(compat, iommufd) {
 
 FIXTURE_SETUP(compat)
 {
-	int bad = 0;
-
-	self->page = sysconf(_SC_PAGESIZE);
 	snprintf(self->param, sizeof(self->param),
 		 "/sys/module/%s/parameters/enforce_pci_windows", variant->module);
 	if (access(self->param, W_OK))
 		SKIP(return, "no %s (kernel without the series)", self->param);
 	ASSERT_LT(0, resv_read_file(self->param, self->saved, sizeof(self->saved)));
 	self->saved[strcspn(self->saved, "\n")] = '\0';
-	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
-	if (!self->nr)
-		SKIP(return, "no edu device");
-	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
-				      strerror(-self->nr));
-	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	RESV_SKIP_UNLESS(return, (variant->iommufd ? RESV_NEED_IOMMUFD : 0) | RESV_NEED_EDU);
+	RESV_EDUS_SETUP(&self->edus, variant->iommufd, 1, MAP_PRIVATE);
+	self->gfd_b = -1;
 }
 
 FIXTURE_TEARDOWN(compat)
 {
 	if (self->saved[0])
 		resv_write_file(self->param, self->saved);
-	if (self->buf && self->buf != MAP_FAILED)
-		munmap(self->buf, self->page);
+	if (self->gfd_b >= 0)
+		close(self->gfd_b);
+	resv_edus_release(&self->edus);
 }
 
 /*
- * With the switch @param in state @on, a new container (or IOAS with
- * @iommufd) for edu @bdf of @group: its usable ranges, and a page at the
- * start of each PCI window clear of the other regions, mapped from @buf.
+ * With the switch @param in state @on, a new container (or IOAS, as the
+ * variant says) for edu @d: its usable ranges, and a page at the start of
+ * each PCI window clear of the other regions, mapped from the buffer.
  * Returns how many such pages were tried.
  */
-static int check_device(struct __test_metadata *_metadata, const char *param, bool iommufd,
-			int group, const char *bdf, void *buf, long page, bool on)
+static int check_device(struct __test_metadata *_metadata, struct _test_data_compat *self,
+			int d, bool on)
 {
 	struct resv_region r[RESV_MAX], other[RESV_MAX], win[RESV_MAX];
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
-	struct resv_be be = { .iommufd = iommufd };
-	int nr, no, nw, nwant, ngot, i, k, tried = 0;
+	struct resv_edus *e = &self->edus;
+	struct resv_be *be = &e->be;
+	bool iommufd = be->iommufd;
+	const char *bdf = e->bdf[d];
+	int nr, no, nw, nwant, ngot, i, k, tried = 0, group = e->group[d];
+	long page = e->page;
 
-	ASSERT_EQ(0, resv_write_file(param, on ? "Y" : "N"));
-	ASSERT_EQ(0, resv_be_open(&be, group, bdf));
+	ASSERT_EQ(0, resv_write_file(self->param, on ? "Y" : "N"));
+	ASSERT_EQ(0, resv_be_open(be, group, bdf));
 	nr = enforced_regions(group, bdf, iommufd, on, r, RESV_MAX,
 			      win, RESV_MAX, &nw);
 	ASSERT_LE(0, nr);
@@ -157,7 +146,7 @@ static int check_device(struct __test_metadata *_metadata, const char *param, bo
 	ASSERT_LE(0, no);
 
 	nwant = resv_complement(r, nr, 0, RESV_APERTURE_END, want, RESV_MAX);
-	ngot = resv_be_ranges(&be, got, RESV_MAX);
+	ngot = resv_be_ranges(be, got, RESV_MAX);
 	ASSERT_LT(0, nwant);
 	EXPECT_EQ(nwant, ngot) TH_LOG("%s, switch %s: usable ranges", bdf,
 				      on ? "on" : "off");
@@ -177,9 +166,9 @@ static int check_device(struct __test_metadata *_metadata, const char *param, bo
 				clear = false;
 		if (!clear)
 			continue;
-		ret = resv_be_map(&be, buf, iova, page);
+		ret = resv_be_map(be, e->buf, iova, page);
 		if (!ret)
-			resv_be_unmap(&be, iova, page);
+			resv_be_unmap(be, iova, page);
 		if (on) {
 			EXPECT_NE(0, ret) TH_LOG("%s: %s 0x%llx mapped while enforced",
 						 bdf, win[i].type,
@@ -191,7 +180,7 @@ static int check_device(struct __test_metadata *_metadata, const char *param, bo
 		}
 		tried++;
 	}
-	resv_be_close(&be);
+	resv_be_close(be);
 	return tried;
 }
 
@@ -200,11 +189,9 @@ TEST_F_TIMEOUT(compat, pci_windows_enforced_unless_switched_off, 300)
 	const char * const warned[] = { variant->module, "enforce_pci_windows is off" };
 	int d, on = 0, off = 0;
 
-	for (d = 0; d < self->nr; d++) {
-		on += check_device(_metadata, self->param, variant->iommufd, self->group[d],
-				   self->bdf[d], self->buf, self->page, true);
-		off += check_device(_metadata, self->param, variant->iommufd, self->group[d],
-				    self->bdf[d], self->buf, self->page, false);
+	for (d = 0; d < self->edus.nr; d++) {
+		on += check_device(_metadata, self, d, true);
+		off += check_device(_metadata, self, d, false);
 		/* Reported all the same */
 		EXPECT_EQ(on, off);
 	}
@@ -226,49 +213,49 @@ TEST_F_TIMEOUT(compat, pci_windows_enforced_unless_switched_off, 300)
  */
 TEST_F(compat, type1_detach_keeps_windows_usable)
 {
+	struct resv_edus *e = &self->edus;
 	struct resv_region r[RESV_MAX], win[RESV_MAX];
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
-	int a = -1, b = -1, i, nr, nw, nwant, ngot, container, gfd = -1, gfd_b;
+	int a = -1, b = -1, i, nr, nw, nwant, ngot;
 	char path[PATH_MAX];
 
 	if (variant->iommufd)
 		SKIP(return, "type1 only");
 	/* A with a PCI window, B in another group */
-	for (i = 0; i < self->nr && a < 0; i++) {
-		nr = enforced_regions(self->group[i], self->bdf[i], false, true, r, RESV_MAX,
+	for (i = 0; i < e->nr && a < 0; i++) {
+		nr = enforced_regions(e->group[i], e->bdf[i], false, true, r, RESV_MAX,
 				      win, RESV_MAX, &nw);
 		ASSERT_LE(0, nr);
 		if (nw)
 			a = i;
 	}
-	for (i = 0; i < self->nr && a >= 0 && b < 0; i++)
-		if (self->group[i] != self->group[a])
+	for (i = 0; i < e->nr && a >= 0 && b < 0; i++)
+		if (e->group[i] != e->group[a])
 			b = i;
 	ASSERT_LE(0, a) TH_LOG("the topologies give edus PCI windows");
 	ASSERT_LE(0, b) TH_LOG("the topologies have edus in two groups");
 
 	ASSERT_EQ(0, resv_write_file(self->param, "N"));
-	container = resv_type1_container(self->group[a], &gfd);
-	ASSERT_LE(0, container);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group[b]);
-	gfd_b = open(path, O_RDWR);
-	ASSERT_LE(0, gfd_b);
-	ASSERT_EQ(0, ioctl(gfd_b, VFIO_GROUP_SET_CONTAINER, &container));
-	close(gfd_b);	/* the last reference: B is detached */
+	ASSERT_EQ(0, resv_be_open(&e->be, e->group[a], e->bdf[a]));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", e->group[b]);
+	self->gfd_b = open(path, O_RDWR);
+	ASSERT_LE(0, self->gfd_b);
+	ASSERT_EQ(0, ioctl(self->gfd_b, VFIO_GROUP_SET_CONTAINER, &e->be.container));
+	close(self->gfd_b);	/* the last reference: B is detached */
+	self->gfd_b = -1;
 
-	nr = enforced_regions(self->group[a], self->bdf[a], false, false, r, RESV_MAX,
+	nr = enforced_regions(e->group[a], e->bdf[a], false, false, r, RESV_MAX,
 			      win, RESV_MAX, &nw);
 	ASSERT_LE(0, nr);
 	nwant = resv_complement(r, nr, 0, RESV_APERTURE_END, want, RESV_MAX);
-	ngot = resv_type1_iova_ranges(container, got, RESV_MAX);
+	ngot = resv_be_ranges(&e->be, got, RESV_MAX);
 	ASSERT_LT(0, nwant);
 	EXPECT_EQ(nwant, ngot);
 	for (i = 0; i < nwant && i < ngot; i++) {
 		EXPECT_EQ(want[i].start, got[i].start) TH_LOG("range %d", i);
 		EXPECT_EQ(want[i].end, got[i].end) TH_LOG("range %d", i);
 	}
-	close(gfd);
-	close(container);
+	resv_be_close(&e->be);
 }
 
 TEST_HARNESS_MAIN

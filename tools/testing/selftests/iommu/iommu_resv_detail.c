@@ -6,7 +6,6 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAX_GROUPS	256
 #define MAX_LINES	1024
 
 struct detail_line {
@@ -122,7 +121,7 @@ static int cmp_line(const struct detail_line *a, const struct detail_line *b)
 }
 
 FIXTURE(detail) {
-	int groups[MAX_GROUPS];
+	int groups[RESV_MAX_GROUPS];
 	int nr;
 	struct detail_line lines[MAX_LINES];
 };
@@ -131,7 +130,7 @@ FIXTURE_SETUP(detail)
 {
 	char path[64];
 
-	self->nr = resv_list_groups(self->groups, MAX_GROUPS);
+	self->nr = resv_list_groups(self->groups, RESV_MAX_GROUPS);
 	if (self->nr <= 0)
 		SKIP(return, "no IOMMU groups");
 	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/reserved_regions_detail",

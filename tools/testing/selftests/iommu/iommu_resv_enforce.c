@@ -14,45 +14,31 @@
  *
  * Uses every QEMU "edu" device (1234:11e8), bound to vfio-pci.
  */
-#include <sys/mman.h>
 #include <time.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAX_DEVS	16
-
 FIXTURE(enforce) {
-	char bdf[MAX_DEVS][16];
-	int group[MAX_DEVS];
-	int nr;
-	void *buf;
-	long page;
+	struct resv_edus edus;
+	int kmsg;	/* /dev/kmsg, for the tests that read the log */
+	int gfd_b;	/* a second group, for attach_outcome_predicted_from_sysfs */
 };
 
 FIXTURE_SETUP(enforce)
 {
-	int bad = 0;
-
-	self->page = sysconf(_SC_PAGESIZE);
-	if (access("/dev/vfio/vfio", F_OK))
-		SKIP(return, "no /dev/vfio/vfio");
-	if (access(RESV_GROUPS_DIR "/0/reserved_regions_detail", F_OK) &&
-	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
-		SKIP(return, "no reserved_regions_detail (kernel without the series)");
-	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
-	if (!self->nr)
-		SKIP(return, "no edu device");
-	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
-				      strerror(-self->nr));
-	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	RESV_SKIP_UNLESS(return, RESV_NEED_VFIO | RESV_NEED_DETAIL | RESV_NEED_EDU);
+	RESV_EDUS_SETUP(&self->edus, false, 1, MAP_PRIVATE);
+	self->gfd_b = -1;
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 }
 
 FIXTURE_TEARDOWN(enforce)
 {
-	if (self->buf && self->buf != MAP_FAILED)
-		munmap(self->buf, self->page);
+	if (self->gfd_b >= 0)
+		close(self->gfd_b);
+	close(self->kmsg);
+	resv_edus_release(&self->edus);
 }
 
 /*
@@ -83,35 +69,32 @@ static bool detail_at(int group, uint64_t iova, char *type, char *dev, char *own
  */
 TEST_F(enforce, refused_map_is_logged)
 {
-	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	struct resv_edus *e = &self->edus;
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(e->page - 1);
 	char type[32], dev[64], owner[PATH_MAX], range[64], grp[32];
-	int d, container, gfd = -1, fd, tries;
+	int d, tries;
 
-	fd = resv_kmsg_open();
-	ASSERT_LE(0, fd);
-	for (d = 0; d < self->nr; d++) {
+	resv_kmsg_skip(self->kmsg);
+	for (d = 0; d < e->nr; d++) {
 		bool seen = false;
 
-		ASSERT_TRUE(detail_at(self->group[d], iova, type, dev, owner));
-		container = resv_type1_container(self->group[d], &gfd);
-		ASSERT_LE(0, container);
+		ASSERT_TRUE(detail_at(e->group[d], iova, type, dev, owner));
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
 		snprintf(range, sizeof(range), "MAP_DMA 0x%llx-0x%llx", (unsigned long long)iova,
-			 (unsigned long long)(iova + self->page - 1));
-		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
+			 (unsigned long long)(iova + e->page - 1));
+		snprintf(grp, sizeof(grp), "in group %d,", e->group[d]);
 		for (tries = 0; tries < 8 && !seen; tries++) {
 			const char * const want[] = { range, type, grp, owner };
 
 			if (tries)
 				sleep(1);
-			EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, iova, self->page));
-			seen = resv_kmsg_has(fd, want, ARRAY_SIZE(want));
+			EXPECT_EQ(-EINVAL, resv_be_map(&e->be, e->buf, iova, e->page));
+			seen = resv_kmsg_has(self->kmsg, want, ARRAY_SIZE(want));
 		}
 		EXPECT_TRUE(seen) TH_LOG("%s: no log line with \"%s\", %s, \"%s\" and %s",
-					 self->bdf[d], range, type, grp, owner);
-		close(gfd);
-		close(container);
+					 e->bdf[d], range, type, grp, owner);
+		resv_be_close(&e->be);
 	}
-	close(fd);
 }
 
 /* How many records logged since resv_kmsg_open() contain @what and @group */
@@ -138,21 +121,22 @@ static void kmsg_count(int fd, const char *what, const char * const *group, int 
  */
 TEST_F(enforce, refusals_traced_and_limited_per_container)
 {
-	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	struct resv_edus *e = &self->edus;
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(e->page - 1);
 	char type[32], dev[64], owner[PATH_MAX], range[64], grp[2][32], path[PATH_MAX];
 	char first[4096], want[PATH_MAX + 256];
 	const int many = 25;	/* more than DEFAULT_RATELIMIT_BURST */
-	int d[2] = { 0, -1 }, i, k, kmsg, container, gfd = -1;
+	int d[2] = { 0, -1 }, i, k;
 	const char *dir = resv_tracefs();
 
 	if (!dir)
 		SKIP(return, "no tracefs with reserved_region_overlap (CONFIG_TRACING)");
-	for (i = 1; i < self->nr && d[1] < 0; i++)
-		if (self->group[i] != self->group[0])
+	for (i = 1; i < e->nr && d[1] < 0; i++)
+		if (e->group[i] != e->group[0])
 			d[1] = i;
 	ASSERT_LE(0, d[1]) TH_LOG("the topologies have edus in two groups");
 	snprintf(range, sizeof(range), "MAP_DMA 0x%llx-0x%llx", (unsigned long long)iova,
-		 (unsigned long long)(iova + self->page - 1));
+		 (unsigned long long)(iova + e->page - 1));
 	snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable", dir);
 	ASSERT_EQ(0, resv_write_file(path, "1"));
 	snprintf(path, sizeof(path), "%s/trace", dir);
@@ -160,35 +144,31 @@ TEST_F(enforce, refusals_traced_and_limited_per_container)
 	ASSERT_LE(0, i);
 	close(i);
 
-	kmsg = resv_kmsg_open();
-	ASSERT_LE(0, kmsg);
+	resv_kmsg_skip(self->kmsg);
 	for (k = 0; k < 2; k++) {
-		snprintf(grp[k], sizeof(grp[k]), "in group %d,", self->group[d[k]]);
-		container = resv_type1_container(self->group[d[k]], &gfd);
-		ASSERT_LE(0, container);
+		snprintf(grp[k], sizeof(grp[k]), "in group %d,", e->group[d[k]]);
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d[k]], e->bdf[d[k]]));
 		for (i = 0; i < (k ? 1 : many); i++)
-			EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, iova, self->page));
-		close(gfd);
-		close(container);
+			EXPECT_EQ(-EINVAL, resv_be_map(&e->be, e->buf, iova, e->page));
+		resv_be_close(&e->be);
 	}
 	{
 		const char * const groups[] = { grp[0], grp[1] };
 		int logged[2];
 
-		kmsg_count(kmsg, range, groups, logged, 2);
-		close(kmsg);
+		kmsg_count(self->kmsg, range, groups, logged, 2);
 		EXPECT_LT(0, logged[0]);
 		EXPECT_GT(many, logged[0]) TH_LOG("%d refusals, %d lines: not rate-limited",
 						  many, logged[0]);
 		/* The other container's first refusal is not hidden by the first's */
-		EXPECT_EQ(1, logged[1]) TH_LOG("group %d's refusal not logged", self->group[d[1]]);
+		EXPECT_EQ(1, logged[1]) TH_LOG("group %d's refusal not logged", e->group[d[1]]);
 	}
 	snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable", dir);
 	resv_write_file(path, "0");
 
 	/* Every refusal traced, with the range, the region's type, device, group, owner */
 	for (k = 0; k < 2; k++) {
-		ASSERT_TRUE(detail_at(self->group[d[k]], iova, type, dev, owner));
+		ASSERT_TRUE(detail_at(e->group[d[k]], iova, type, dev, owner));
 		snprintf(want, sizeof(want), "%s of %s %s owner %s", type, dev, grp[k], owner);
 		first[0] = '\0';
 		EXPECT_EQ(k ? 1 : many, resv_trace_count(dir, want, first, sizeof(first)))
@@ -198,17 +178,19 @@ TEST_F(enforce, refusals_traced_and_limited_per_container)
 }
 
 /*
- * SET_CONTAINER of @gfd into @cont fails with EINVAL; with @check_log, a log
- * line names the mapping at @iova and @group (retried: the line is
- * rate-limited).
+ * SET_CONTAINER of @gfd into @cont fails with EINVAL; with @check_log, a line
+ * logged since the call, read from /dev/kmsg reader @fd, names the mapping at
+ * @iova and @group (retried: the line is rate-limited).
  */
-static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int group,
+static bool refused_and_logged(int fd, int gfd, int cont, uint64_t iova, long page, int group,
 			       bool check_log)
 {
 	char mapping[80], grp[32];
 	const char * const want[] = { mapping, grp };
-	int fd = resv_kmsg_open(), tries;
 	bool ok = false;
+	int tries;
+
+	resv_kmsg_skip(fd);
 
 	snprintf(mapping, sizeof(mapping), "SET_CONTAINER: mapping 0x%llx-0x%llx",
 		 (unsigned long long)iova, (unsigned long long)(iova + page - 1));
@@ -220,10 +202,8 @@ static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int 
 			ok = false;
 			break;
 		}
-		ok = !check_log || (fd >= 0 && resv_kmsg_has(fd, want, ARRAY_SIZE(want)));
+		ok = !check_log || resv_kmsg_has(fd, want, ARRAY_SIZE(want));
 	}
-	if (fd >= 0)
-		close(fd);
 	return ok;
 }
 
@@ -237,53 +217,55 @@ static bool refused_and_logged(int gfd, int cont, uint64_t iova, long page, int 
  */
 TEST_F(enforce, attach_outcome_predicted_from_sysfs)
 {
+	struct resv_edus *e = &self->edus;
 	struct resv_region ra[RESV_MAX], rb[RESV_MAX];
 	struct resv_range ua[RESV_MAX];
-	int a, b, i, na, nb, nua, predicted = 0, cont, gfd_a = -1, gfd_b;
+	int a, b, i, na, nb, nua, predicted = 0;
 	char path[64];
 
-	for (a = 0; a < self->nr; a++) {
-		na = resv_read_group(self->group[a], ra, RESV_MAX);
+	for (a = 0; a < e->nr; a++) {
+		na = resv_read_group(e->group[a], ra, RESV_MAX);
 		ASSERT_LE(0, na);
 		nua = resv_complement(ra, na, 0, RESV_APERTURE_END, ua, RESV_MAX);
 		ASSERT_LE(0, nua);
-		for (b = 0; b < self->nr; b++) {
-			if (self->group[b] == self->group[a])
+		for (b = 0; b < e->nr; b++) {
+			if (e->group[b] == e->group[a])
 				continue;
-			nb = resv_read_group(self->group[b], rb, RESV_MAX);
+			nb = resv_read_group(e->group[b], rb, RESV_MAX);
 			ASSERT_LE(0, nb);
 			for (i = 0; i < nb; i++) {
-				uint64_t iova = rb[i].start & ~(uint64_t)(self->page - 1);
+				uint64_t iova = rb[i].start & ~(uint64_t)(e->page - 1);
 				struct vfio_group_status st = { .argsz = sizeof(st) };
+				int cont;
 
 				if (!resv_type1_excludes(&rb[i]) ||
-				    !resv_usable(ua, nua, iova, iova + self->page - 1))
+				    !resv_usable(ua, nua, iova, iova + e->page - 1))
 					continue;	/* A cannot hold such a mapping */
-				cont = resv_type1_container(self->group[a], &gfd_a);
-				ASSERT_LE(0, cont);
-				ASSERT_EQ(0, resv_type1_map(cont, self->buf, iova, self->page));
-				snprintf(path, sizeof(path), "/dev/vfio/%d", self->group[b]);
-				gfd_b = open(path, O_RDWR);
-				ASSERT_LE(0, gfd_b);
+				ASSERT_EQ(0, resv_be_open(&e->be, e->group[a], e->bdf[a]));
+				cont = e->be.container;
+				ASSERT_EQ(0, resv_be_map(&e->be, e->buf, iova, e->page));
+				snprintf(path, sizeof(path), "/dev/vfio/%d", e->group[b]);
+				self->gfd_b = open(path, O_RDWR);
+				ASSERT_LE(0, self->gfd_b);
 
 				/* Predicted from sysfs: refused, and B is left unattached. */
-				EXPECT_TRUE(refused_and_logged(gfd_b, cont, iova, self->page,
-							       self->group[b], !predicted))
+				EXPECT_TRUE(refused_and_logged(self->kmsg, self->gfd_b, cont, iova,
+							       e->page, e->group[b], !predicted))
 					TH_LOG("group %d into group %d's container over 0x%llx %s",
-					       self->group[b], self->group[a],
+					       e->group[b], e->group[a],
 					       (unsigned long long)iova, rb[i].type);
-				ASSERT_EQ(0, ioctl(gfd_b, VFIO_GROUP_GET_STATUS, &st));
+				ASSERT_EQ(0, ioctl(self->gfd_b, VFIO_GROUP_GET_STATUS, &st));
 				EXPECT_FALSE(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 
 				/* Mapping gone: predicted to work, and it does. */
-				ASSERT_EQ(0, resv_type1_unmap(cont, iova, self->page));
-				EXPECT_EQ(0, ioctl(gfd_b, VFIO_GROUP_SET_CONTAINER, &cont))
+				ASSERT_EQ(0, resv_be_unmap(&e->be, iova, e->page));
+				EXPECT_EQ(0, ioctl(self->gfd_b, VFIO_GROUP_SET_CONTAINER, &cont))
 					TH_LOG("group %d into group %d's container after unmap: %s",
-					       self->group[b], self->group[a], strerror(errno));
-				ioctl(gfd_b, VFIO_GROUP_UNSET_CONTAINER);
-				close(gfd_b);
-				close(gfd_a);
-				close(cont);
+					       e->group[b], e->group[a], strerror(errno));
+				ioctl(self->gfd_b, VFIO_GROUP_UNSET_CONTAINER);
+				close(self->gfd_b);
+				self->gfd_b = -1;
+				resv_be_close(&e->be);
 				predicted++;
 				break;	/* one region per pair keeps the run short */
 			}

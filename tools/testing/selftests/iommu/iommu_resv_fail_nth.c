@@ -11,7 +11,6 @@
  * Needs CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and debugfs; page
  * allocations fail too where CONFIG_FAIL_PAGE_ALLOC is built.
  */
-#include <sys/mman.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
@@ -22,7 +21,6 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	600
 
-#define MAX_GROUPS	256
 #define MAX_NTH		2000
 #define FILE_MAX	(1024 * 1024)
 
@@ -36,8 +34,32 @@ static ssize_t read_all(int fd, char *buf, size_t size)
 	return n < 0 ? -errno : total;
 }
 
+/*
+ * The attach tests: an edu, bound to vfio-pci, and the container or IOAS a
+ * test has open. Named "global" as the plain TEST()s they were, so that they
+ * keep their names, and defined first, so that they still run first.
+ */
+FIXTURE(global) {
+	char bdf[16];
+	int group;
+	struct resv_be be;
+};
+
+FIXTURE_SETUP(global)
+{
+	RESV_SKIP_UNLESS(return, RESV_NEED_EDU);
+	self->group = resv_first_edu(self->bdf);
+	ASSERT_LE(0, self->group);
+	resv_be_init(&self->be, false);
+}
+
+FIXTURE_TEARDOWN(global)
+{
+	resv_be_close(&self->be);
+}
+
 FIXTURE(fail_nth) {
-	int groups[MAX_GROUPS];
+	int groups[RESV_MAX_GROUPS];
 	int nr;
 	char *want;
 	char *got;
@@ -45,13 +67,10 @@ FIXTURE(fail_nth) {
 
 FIXTURE_SETUP(fail_nth)
 {
-	self->nr = resv_list_groups(self->groups, MAX_GROUPS);
+	self->nr = resv_list_groups(self->groups, RESV_MAX_GROUPS);
 	if (self->nr <= 0)
 		SKIP(return, "no IOMMU groups");
-	if (!resv_fail_nth_setup())
-		SKIP(return, "no fault injection (CONFIG_FAILSLAB, debugfs)");
-	if (resv_regather())
-		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
+	RESV_SKIP_UNLESS(return, RESV_NEED_FAIL_NTH);
 	self->want = malloc(FILE_MAX);
 	self->got = malloc(FILE_MAX);
 	ASSERT_NE(NULL, self->want);
@@ -148,71 +167,59 @@ TEST_F(fail_nth, sysfs_read)
  * allocation failing in turn, the attach fails with an errno, or succeeds
  * with CAP_IOVA_RANGE equal to the unfailed one.
  */
-TEST(type1_attach)
+TEST_F(global, type1_attach)
 {
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
 	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct resv_be *be = &self->be;
 	unsigned int nth, failed = 0;
-	char bdf[1][16], path[64];
-	int group, container, gfd = -1, nw, ng, ret;
+	int nw, ng, ret;
+	char path[64];
 
-	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
-		SKIP(return, "no edu device");
-	if (!resv_fail_nth_setup())
-		SKIP(return, "no fault injection");
-	if (resv_regather())
-		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
-	group = resv_bind_vfio(bdf[0]);
-	ASSERT_LE(0, group);
-
-	container = resv_type1_container(group, &gfd);
-	ASSERT_LE(0, container);
-	nw = resv_type1_iova_ranges(container, want, RESV_MAX);
+	RESV_SKIP_UNLESS(return, RESV_NEED_FAIL_NTH);
+	ASSERT_EQ(0, resv_be_open(be, self->group, self->bdf));
+	nw = resv_be_ranges(be, want, RESV_MAX);
 	ASSERT_LT(0, nw);
-	close(gfd);
-	close(container);
+	resv_be_close(be);
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group);
 	for (nth = 1; nth < MAX_NTH; nth++) {
-		container = open("/dev/vfio/vfio", O_RDWR);
-		ASSERT_LE(0, container);
-		gfd = open(path, O_RDWR);
-		ASSERT_LE(0, gfd);
-		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
-		ASSERT_EQ(0, ioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
+		/* resv_type1_container(), with the nth allocation of its last step failing */
+		be->container = open("/dev/vfio/vfio", O_RDWR);
+		ASSERT_LE(0, be->container);
+		be->gfd = open(path, O_RDWR);
+		ASSERT_LE(0, be->gfd);
+		ASSERT_EQ(0, ioctl(be->gfd, VFIO_GROUP_GET_STATUS, &status));
+		ASSERT_EQ(0, ioctl(be->gfd, VFIO_GROUP_SET_CONTAINER, &be->container));
 
 		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
 		resv_fail_nth_set(nth);
-		ret = ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
+		ret = ioctl(be->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
 		if (!resv_fail_nth_injected()) {
 			EXPECT_EQ(0, ret);
-			close(gfd);
-			close(container);
+			resv_be_close(be);
 			break;
 		}
 		if (ret) {
 			failed++;
 		} else {
-			ng = resv_type1_iova_ranges(container, got, RESV_MAX);
+			ng = resv_be_ranges(be, got, RESV_MAX);
 			ASSERT_EQ(nw, ng) TH_LOG("nth %u: %d usable ranges, want %d", nth, ng, nw);
 			EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])))
 				TH_LOG("nth %u: usable ranges differ", nth);
 		}
-		close(gfd);
-		close(container);
+		resv_be_close(be);
 	}
 	EXPECT_GT(MAX_NTH, nth);
 	EXPECT_LT(0, failed);
 	report("type1 attach", nth - 1, failed);
 
 	/* After all that, a clean attach still enforces the same list. */
-	container = resv_type1_container(group, &gfd);
-	ASSERT_LE(0, container);
-	ng = resv_type1_iova_ranges(container, got, RESV_MAX);
+	ASSERT_EQ(0, resv_be_open(be, self->group, self->bdf));
+	ng = resv_be_ranges(be, got, RESV_MAX);
 	ASSERT_EQ(nw, ng);
 	EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])));
-	close(gfd);
-	close(container);
+	resv_be_close(be);
 }
 
 /*
@@ -222,40 +229,30 @@ TEST(type1_attach)
  * with the unfailed ranges. The device stays open and bound throughout (an
  * open may reset it, which is slow behind some QEMU hotplug slots).
  */
-TEST(iommufd_attach)
+TEST_F(global, iommufd_attach)
 {
 	struct resv_range want[RESV_MAX], empty[RESV_MAX], got[RESV_MAX];
 	unsigned int nth, failed = 0, injected = 0;
-	struct resv_ioas ioas;
-	int group, nw = 0, ne, ng, ret;
-	char bdf[1][16];
+	struct resv_ioas *ioas = &self->be.ioas;
+	int nw = 0, ne, ng, ret;
 
-	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
-		SKIP(return, "no edu device");
-	group = resv_bind_vfio(bdf[0]);
-	ASSERT_LE(0, group);
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	if (!resv_fail_nth_setup())
-		SKIP(return, "no fault injection");
-	if (resv_regather())
-		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
-
-	ASSERT_EQ(0, resv_ioas_bind(bdf[0], &ioas));
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD | RESV_NEED_FAIL_NTH);
+	resv_be_init(&self->be, true);
+	ASSERT_EQ(0, resv_ioas_bind(self->bdf, ioas));
 
 	for (nth = 0; nth < MAX_NTH; nth++) {
-		ASSERT_EQ(0, resv_ioas_alloc(&ioas));
-		ne = resv_ioas_iova_ranges(&ioas, empty, RESV_MAX);
+		ASSERT_EQ(0, resv_ioas_alloc(ioas));
+		ne = resv_ioas_iova_ranges(ioas, empty, RESV_MAX);
 		ASSERT_LT(0, ne);
 
 		/* nth 0: the unfailed attach, for reference */
 		ASSERT_EQ(0, resv_regather());	/* the attach gathers */
 		if (nth)
 			resv_fail_nth_set(nth);
-		ret = resv_cdev_attach(ioas.dev, ioas.id);
+		ret = resv_cdev_attach(ioas->dev, ioas->id);
 		if (!nth) {
 			ASSERT_EQ(0, ret);
-			nw = resv_ioas_iova_ranges(&ioas, want, RESV_MAX);
+			nw = resv_ioas_iova_ranges(ioas, want, RESV_MAX);
 			ASSERT_LT(0, nw);
 		} else if (!resv_fail_nth_injected()) {
 			EXPECT_EQ(0, ret);
@@ -263,25 +260,26 @@ TEST(iommufd_attach)
 			nth = MAX_NTH;		/* every allocation has been failed once */
 		} else if (ret) {
 			failed++;
-			ng = resv_ioas_iova_ranges(&ioas, got, RESV_MAX);
+			ng = resv_ioas_iova_ranges(ioas, got, RESV_MAX);
 			ASSERT_EQ(ne, ng) TH_LOG("nth %u: a failed attach changed the IOAS", nth);
 			EXPECT_EQ(0, memcmp(empty, got, ne * sizeof(got[0])))
 				TH_LOG("nth %u: a failed attach changed the IOAS", nth);
 		} else {
-			ng = resv_ioas_iova_ranges(&ioas, got, RESV_MAX);
+			ng = resv_ioas_iova_ranges(ioas, got, RESV_MAX);
 			ASSERT_EQ(nw, ng) TH_LOG("nth %u: %d usable ranges, want %d", nth, ng, nw);
 			EXPECT_EQ(0, memcmp(want, got, nw * sizeof(want[0])))
 				TH_LOG("nth %u: usable ranges differ", nth);
 		}
-		ASSERT_EQ(0, resv_ioas_free(&ioas, !ret));
+		ASSERT_EQ(0, resv_ioas_free(ioas, !ret));
 	}
 	EXPECT_EQ(MAX_NTH + 1, nth) TH_LOG("still failing after %u allocations", MAX_NTH);
 	EXPECT_LT(0, failed);
 	report("iommufd attach", injected, failed);
-	resv_ioas_close(&ioas);
+	resv_be_close(&self->be);
 }
 
 FIXTURE(map_nth) {
+	char bdf[16];
 	struct resv_be be;
 	int group;
 	void *buf;
@@ -304,19 +302,12 @@ FIXTURE_VARIANT_ADD(map_nth, iommufd) {
 FIXTURE_SETUP(map_nth)
 {
 	struct resv_region r[RESV_MAX];
-	char bdf[1][16];
 	int i, n;
 
-	if (resv_find_pci(0x1234, 0x11e8, bdf, 1) != 1)
-		SKIP(return, "no edu device");
-	self->group = resv_bind_vfio(bdf[0]);
+	RESV_SKIP_UNLESS(return, RESV_NEED_EDU);
+	self->group = resv_first_edu(self->bdf);
 	ASSERT_LE(0, self->group);
-	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	if (!resv_fail_nth_setup())
-		SKIP(return, "no fault injection");
-	if (resv_regather())
-		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
+	RESV_SKIP_UNLESS(return, (variant->iommufd ? RESV_NEED_IOMMUFD : 0) | RESV_NEED_FAIL_NTH);
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -330,14 +321,14 @@ FIXTURE_SETUP(map_nth)
 	ASSERT_GT(n, i);
 	self->reserved = r[i].start & ~(uint64_t)(self->page - 1);
 	self->usable = self->reserved - self->page;
-	self->be.iommufd = variant->iommufd;
-	ASSERT_EQ(0, resv_be_open(&self->be, self->group, bdf[0]));
+	resv_be_init(&self->be, variant->iommufd);
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->bdf));
 }
 
 FIXTURE_TEARDOWN(map_nth)
 {
-	if (self->be.container || self->be.ioas.iommufd)
-		resv_be_close(&self->be);
+	resv_be_close(&self->be);
+	munmap(self->buf, self->page);
 }
 
 /*

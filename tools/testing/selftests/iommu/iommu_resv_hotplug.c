@@ -29,7 +29,6 @@
  * injector (CONFIG_IOMMU_RESV_INJECT), so the expectations are the test's.
  */
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,12 +42,7 @@
 /* R for @bdf (on) or not; @quiet: without telling the users of gathered lists */
 static int inject_how(const char *bdf, bool on, bool quiet)
 {
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "%s %d 0x%llx 0x%llx 0x%llx%s", bdf, on,
-		 (unsigned long long)R_START, (unsigned long long)R_SIZE,
-		 (unsigned long long)R_SIZE, quiet ? " quiet" : "");
-	return resv_write_file(RESV_INJECT, buf);
+	return resv_inject(bdf, on, R_START, R_SIZE, R_SIZE, quiet);
 }
 
 static int inject(const char *bdf, bool on)
@@ -96,6 +90,7 @@ FIXTURE(hotplug) {
 	char a[16], b[16];
 	int group;
 	struct resv_be be;
+	int kmsg;
 	unsigned char *src, *dst;
 	uint64_t iova_src, iova_dst;
 	long page;
@@ -134,14 +129,10 @@ FIXTURE_SETUP(hotplug)
 	int i, nu;
 
 	self->page = sysconf(_SC_PAGESIZE);
-	self->be.iommufd = variant->iommufd;
-	if (access(RESV_INJECT, W_OK))
-		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
-	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
+	resv_be_init(&self->be, variant->iommufd);
+	RESV_SKIP_UNLESS(return, RESV_NEED_INJECT |
+			 (variant->iommufd ? RESV_NEED_IOMMUFD : 0) | RESV_NEED_EDU);
 	self->group = resv_hotplug_pair_ready(self->a, self->b, variant->a_function0);
-	if (self->group == -ENODEV)
-		SKIP(return, "no edu device");
 	/* The harness topologies have such pairs (a two-function edu) */
 	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group (%d)", self->group);
 	ASSERT_EQ(0, inject(self->a, false));
@@ -163,10 +154,16 @@ FIXTURE_SETUP(hotplug)
 	ASSERT_NE(0, self->iova_src);
 	ASSERT_NE(0, self->iova_dst);
 	ASSERT_TRUE(resv_usable(u, nu, R_START, R_END)) TH_LOG("R must overlap nothing yet");
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 }
 
 FIXTURE_TEARDOWN(hotplug)
 {
+	resv_be_close(&self->be);
+	close(self->kmsg);
+	munmap(self->src, self->page);
+	munmap(self->dst, self->page);
 	if (!self->a[0])
 		return;
 	inject(self->a, false);
@@ -263,7 +260,7 @@ TEST_F(hotplug, refused_on_conflict)
 	const char * const changed[] = { "VFIO reserved regions changed: mapping", range,
 					 self->a, grp };
 	const char * const refused[] = { open_what, range, self->a, grp };
-	int kmsg, fd;
+	int fd;
 
 	snprintf(open_what, sizeof(open_what), "%s: mapping",
 		 variant->iommufd ? "iommufd device bind" : "VFIO device open");
@@ -276,8 +273,7 @@ TEST_F(hotplug, refused_on_conflict)
 	ASSERT_EQ(0, inject(self->a, true));
 	ASSERT_EQ(0, resv_be_map(&self->be, self->src, R_START, self->page));
 
-	kmsg = resv_kmsg_open();
-	ASSERT_LE(0, kmsg);
+	resv_kmsg_skip(self->kmsg);
 	ASSERT_EQ(0, resv_pci_rescan(self->a));
 	snprintf(range, sizeof(range), "overlaps reserved 0x%llx-0x%llx",
 		 (unsigned long long)R_START, (unsigned long long)R_END);
@@ -290,7 +286,7 @@ TEST_F(hotplug, refused_on_conflict)
 	EXPECT_TRUE(group_lists_r(self->group));
 	EXPECT_ENFORCED(false);
 	if (!variant->iommufd)
-		EXPECT_TRUE(resv_kmsg_has(kmsg, changed, ARRAY_SIZE(changed)))
+		EXPECT_TRUE(resv_kmsg_has(self->kmsg, changed, ARRAY_SIZE(changed)))
 			TH_LOG("no \"regions changed\" line for %s", range);
 
 	/* A cannot be opened; B's DMA still arrives */
@@ -299,9 +295,8 @@ TEST_F(hotplug, refused_on_conflict)
 	EXPECT_EQ(variant->iommufd ? -EADDRINUSE : -EBUSY, fd);
 	if (fd >= 0)
 		close(fd);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, refused, ARRAY_SIZE(refused)))
+	EXPECT_TRUE(resv_kmsg_has(self->kmsg, refused, ARRAY_SIZE(refused)))
 		TH_LOG("no \"%s\" line for %s", open_what, self->a);
-	close(kmsg);
 	EXPECT_ENFORCED(false);
 	fd = self->be.iommufd ? self->be.ioas.dev : resv_be_open_dev(&self->be, self->b);
 	EXPECT_EQ(1, copy_arrives(fd, self->src, self->dst, self->iova_src, self->iova_dst))
@@ -330,7 +325,6 @@ TEST_F(hotplug, regions_change_after_attach)
 {
 	char range[64], what[64];
 	const char * const changed[] = { what, range, self->b };
-	int kmsg;
 
 	snprintf(what, sizeof(what), "%s reserved regions changed: mapping",
 		 variant->iommufd ? "iommufd" : "VFIO");
@@ -340,16 +334,14 @@ TEST_F(hotplug, regions_change_after_attach)
 	EXPECT_ENFORCED(false);
 
 	/* B's region appears over the mapping at R_START */
-	kmsg = resv_kmsg_open();
-	ASSERT_LE(0, kmsg);
+	resv_kmsg_skip(self->kmsg);
 	ASSERT_EQ(0, inject(self->b, true));
 	EXPECT_TRUE(group_lists_r(self->group));
 	EXPECT_ENFORCED(false);
 	snprintf(range, sizeof(range), "overlaps reserved 0x%llx-0x%llx",
 		 (unsigned long long)R_START, (unsigned long long)R_END);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, changed, ARRAY_SIZE(changed)))
+	EXPECT_TRUE(resv_kmsg_has(self->kmsg, changed, ARRAY_SIZE(changed)))
 		TH_LOG("no \"%s\" line for %s", what, range);
-	close(kmsg);
 	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->dst, R_END + 1 - self->page,
 				       self->page));
 	/* The mapping stays, and goes when userspace unmaps it */
@@ -479,52 +471,47 @@ TEST_F(hotplug, calls_succeed_while_regions_keep_changing)
  */
 TEST_F(hotplug, replace_keeps_refusing_bind)
 {
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct iommu_hwpt_alloc hwpt = { .size = sizeof(hwpt) };
-	struct resv_ioas s = { .dev = -1 };
+	struct resv_ioas *s = &self->be.ioas;
 	int fd;
 
 	if (!variant->iommufd)
 		SKIP(return, "iommufd only");
-	s.iommufd = open("/dev/iommu", O_RDWR);
-	ASSERT_LE(0, s.iommufd);
-	s.dev = resv_vfio_cdev_open(self->b);
-	ASSERT_LE(0, s.dev);
-	bind.iommufd = s.iommufd;
-	ASSERT_EQ(0, ioctl(s.dev, VFIO_DEVICE_BIND_IOMMUFD, &bind));
-	ASSERT_EQ(0, resv_ioas_alloc(&s));
-	ASSERT_EQ(0, resv_cdev_attach(s.dev, s.id));
-	ASSERT_EQ(0, resv_ioas_map(&s, self->src, self->iova_src, self->page));
+	/* B bound and attached; its object's ID, for the hwpts */
+	ASSERT_EQ(0, resv_ioas_bind(self->b, s));
+	ASSERT_EQ(0, resv_ioas_alloc(s));
+	ASSERT_EQ(0, resv_cdev_attach(s->dev, s->id));
+	ASSERT_EQ(0, resv_ioas_map(s, self->src, self->iova_src, self->page));
 
 	ASSERT_EQ(0, resv_pci_remove(self->a));
 	ASSERT_EQ(0, inject(self->a, true));
-	ASSERT_EQ(0, resv_ioas_map(&s, self->src, R_START, self->page));
+	ASSERT_EQ(0, resv_ioas_map(s, self->src, R_START, self->page));
 	ASSERT_EQ(0, resv_pci_rescan(self->a));
 	ASSERT_EQ(self->group, resv_bind_vfio(self->a));
-	EXPECT_EQ(-EADDRINUSE, resv_cdev_bind(s.iommufd, self->a));
+	EXPECT_EQ(-EADDRINUSE, resv_cdev_bind(s->iommufd, self->a));
 
 	/* B moves to another hwpt of the same IOAS */
-	hwpt.dev_id = bind.out_devid;
-	hwpt.pt_id = s.id;
-	ASSERT_EQ(0, ioctl(s.iommufd, IOMMU_HWPT_ALLOC, &hwpt));
-	ASSERT_EQ(0, resv_cdev_attach(s.dev, hwpt.out_hwpt_id));
-	fd = resv_cdev_bind(s.iommufd, self->a);
+	hwpt.dev_id = s->dev_id;
+	hwpt.pt_id = s->id;
+	ASSERT_EQ(0, ioctl(s->iommufd, IOMMU_HWPT_ALLOC, &hwpt));
+	ASSERT_EQ(0, resv_cdev_attach(s->dev, hwpt.out_hwpt_id));
+	fd = resv_cdev_bind(s->iommufd, self->a);
 	EXPECT_EQ(-EADDRINUSE, fd);
 	if (fd >= 0)
 		close(fd);
 
 	/* And to a nesting parent of the same IOAS, where there is one */
 	hwpt.flags = IOMMU_HWPT_ALLOC_NEST_PARENT;
-	if (!ioctl(s.iommufd, IOMMU_HWPT_ALLOC, &hwpt)) {
-		ASSERT_EQ(0, resv_cdev_attach(s.dev, hwpt.out_hwpt_id));
-		fd = resv_cdev_bind(s.iommufd, self->a);
+	if (!ioctl(s->iommufd, IOMMU_HWPT_ALLOC, &hwpt)) {
+		ASSERT_EQ(0, resv_cdev_attach(s->dev, hwpt.out_hwpt_id));
+		fd = resv_cdev_bind(s->iommufd, self->a);
 		EXPECT_EQ(-EADDRINUSE, fd);
 		if (fd >= 0)
 			close(fd);
 	} else {
 		TH_LOG("no nesting parent here (%s): that case is not reached", strerror(errno));
 	}
-	resv_ioas_close(&s);
+	resv_be_close(&self->be);
 	ASSERT_EQ(0, resv_pci_unbind(self->a));
 }
 
@@ -602,8 +589,9 @@ static int bridge_above(const char *bdf, char bridge[16])
 static int window_pair(char x[16], char bridge[16], char y[16])
 {
 	static struct resv_detail d[RESV_MAX];
-	char edu[64][16];
-	int i, j, k, nd, gx, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, edu, 64);
+	char edu[RESV_MAX_DEVS][16];
+	int i, j, k, nd, gx, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, edu,
+					       RESV_MAX_DEVS);
 	struct resv_range bar, w;
 
 	if (n <= 0)
@@ -659,6 +647,7 @@ FIXTURE(window) {
 	char align[4096];	/* resource_alignment as the test found it */
 	int group;
 	struct resv_be be;
+	int kmsg;
 	void *buf;
 	long page;
 };
@@ -678,28 +667,30 @@ FIXTURE_VARIANT_ADD(window, iommufd) {
 FIXTURE_SETUP(window)
 {
 	self->page = sysconf(_SC_PAGESIZE);
-	self->be.iommufd = variant->iommufd;
+	resv_be_init(&self->be, variant->iommufd);
 	if (access(PCI_ALIGN, W_OK))
 		SKIP(return, "no %s", PCI_ALIGN);
 	ASSERT_LE(0, resv_read_file(PCI_ALIGN, self->align, sizeof(self->align)));
 	if (!self->align[0])
 		snprintf(self->align, sizeof(self->align), "\n");
-	if (variant->iommufd && (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
+	RESV_SKIP_UNLESS(return, (variant->iommufd ? RESV_NEED_IOMMUFD : 0) | RESV_NEED_EDU);
 	self->group = window_pair(self->x, self->bridge, self->y);
-	if (self->group == -ENODEV)
-		SKIP(return, "no edu device");
 	/* The harness topologies have one: below two root ports of one device */
 	ASSERT_LE(0, self->group) TH_LOG("no edu reaches the window above an edu of another group");
 	ASSERT_EQ(self->group, resv_bind_vfio(self->x));
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 }
 
 /* Y back at its own size, in its bridge's window as it is now */
 FIXTURE_TEARDOWN(window)
 {
+	resv_be_close(&self->be);
+	close(self->kmsg);
+	munmap(self->buf, self->page);
 	if (!self->y[0])
 		return;
 	resv_pci_remove(self->y);
@@ -723,7 +714,7 @@ TEST_F(window, moves_after_attach)
 	char what[64], range[96], align_arg[32];
 	const char * const moved[] = { what, range, self->bridge };
 	uint64_t align, iova, in_window = 0;
-	int nu, na, order, kmsg;
+	int nu, na, order;
 
 	ASSERT_EQ(0, pci_resource(self->y, 0, &bar));
 	ASSERT_EQ(0, window_holding(self->bridge, bar.start, &old_win));
@@ -739,8 +730,7 @@ TEST_F(window, moves_after_attach)
 		if (resv_usable(u, nu, iova, iova + self->page - 1))
 			ASSERT_EQ(0, resv_be_map(&self->be, self->buf, iova, self->page));
 
-	kmsg = resv_kmsg_open();
-	ASSERT_LE(0, kmsg);
+	resv_kmsg_skip(self->kmsg);
 	ASSERT_EQ(0, resv_pci_remove(self->y));
 	snprintf(align_arg, sizeof(align_arg), "%d@%s", order, self->y);
 	ASSERT_EQ(0, resv_write_file(PCI_ALIGN, align_arg));
@@ -778,9 +768,8 @@ TEST_F(window, moves_after_attach)
 		 (unsigned long long)in_window,
 		 (unsigned long long)in_window + self->page - 1,
 		 (unsigned long long)new_win.start, (unsigned long long)new_win.end);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, moved, ARRAY_SIZE(moved)))
+	EXPECT_TRUE(resv_kmsg_has(self->kmsg, moved, ARRAY_SIZE(moved)))
 		TH_LOG("no \"%s %s\" line", what, range);
-	close(kmsg);
 	EXPECT_EQ(-EINVAL, resv_be_map(&self->be, self->buf, in_window + self->page,
 				       self->page));
 	EXPECT_EQ(0, resv_be_unmap(&self->be, in_window, self->page));

@@ -14,11 +14,8 @@
  *  - refusals (a map, an attach over existing mappings) are explained in the
  *    kernel log.
  */
-#include <sys/mman.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
-
-#define MAX_DEVS	16
 
 /* Whether IOMMU_IOAS_MAP at @iova succeeds (then undone): 0 or -errno. */
 static int ioas_map(struct resv_ioas *s, void *buf, uint64_t iova, uint64_t len)
@@ -30,86 +27,81 @@ static int ioas_map(struct resv_ioas *s, void *buf, uint64_t iova, uint64_t len)
 	return ret;
 }
 
+/*
+ * The edus, each attached in turn to an IOAS of its own in @edus.be, and for
+ * map_agrees_with_type1 to a type1 container (@type1).
+ */
 FIXTURE(iommufd) {
-	char bdf[MAX_DEVS][16];
-	int group[MAX_DEVS];
-	int nr;
-	void *buf;
-	long page;
+	struct resv_edus edus;
+	struct resv_be type1;
+	int kmsg;
+	char injected[16];	/* the edu given a region, to take it back */
 };
 
 FIXTURE_SETUP(iommufd)
 {
-	int bad = 0;
-
-	self->page = sysconf(_SC_PAGESIZE);
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
-	if (!self->nr)
-		SKIP(return, "no edu device");
-	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
-				      strerror(-self->nr));
-	self->buf = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD | RESV_NEED_EDU);
+	RESV_EDUS_SETUP(&self->edus, true, 2, MAP_PRIVATE);
+	resv_be_init(&self->type1, false);
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 }
 
 FIXTURE_TEARDOWN(iommufd)
 {
-	if (self->buf && self->buf != MAP_FAILED)
-		munmap(self->buf, 2 * self->page);
+	resv_be_close(&self->type1);
+	close(self->kmsg);
+	resv_edus_release(&self->edus);
+	if (self->injected[0])
+		resv_inject(self->injected, 0, 0, 0, 0, false);
 }
 
 TEST_F(iommufd, iova_ranges_are_complement)
 {
+	struct resv_edus *e = &self->edus;
 	struct resv_region r[RESV_MAX];
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
 	int d, i, n, nw, ng;
 
-	for (d = 0; d < self->nr; d++) {
-		struct resv_ioas s;
-
-		n = resv_read_device(self->group[d], self->bdf[d], r, RESV_MAX);
+	for (d = 0; d < e->nr; d++) {
+		n = resv_read_device(e->group[d], e->bdf[d], r, RESV_MAX);
 		ASSERT_LT(0, n);
 		nw = resv_complement(r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
 		ASSERT_LE(0, nw);
-		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s)) TH_LOG("%s", self->bdf[d]);
-		ng = resv_ioas_iova_ranges(&s, got, RESV_MAX);
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d])) TH_LOG("%s", e->bdf[d]);
+		ng = resv_be_ranges(&e->be, got, RESV_MAX);
 		EXPECT_EQ(nw, ng)
-			TH_LOG("%s group %d: %d ranges, %d expected", self->bdf[d],
-			       self->group[d], ng, nw);
+			TH_LOG("%s group %d: %d ranges, %d expected", e->bdf[d],
+			       e->group[d], ng, nw);
 		for (i = 0; i < nw && i < ng; i++) {
 			EXPECT_EQ(want[i].start, got[i].start)
-				TH_LOG("%s: range %d", self->bdf[d], i);
+				TH_LOG("%s: range %d", e->bdf[d], i);
 			EXPECT_EQ(want[i].end, got[i].end)
-				TH_LOG("%s: range %d", self->bdf[d], i);
+				TH_LOG("%s: range %d", e->bdf[d], i);
 		}
-		resv_ioas_close(&s);
+		resv_be_close(&e->be);
 	}
 }
 
 TEST_F(iommufd, map_agrees_with_type1)
 {
+	struct resv_edus *e = &self->edus;
 	struct resv_region r[RESV_MAX];
 	struct resv_range u[RESV_MAX];
-	uint64_t pg = self->page;
+	uint64_t pg = e->page;
 	int d, i, k, n, nu, checked = 0;
 
-	for (d = 0; d < self->nr; d++) {
-		int container, gfd = -1;
-		struct resv_ioas s;
-
-		n = resv_read_device(self->group[d], self->bdf[d], r, RESV_MAX);
+	for (d = 0; d < e->nr; d++) {
+		n = resv_read_device(e->group[d], e->bdf[d], r, RESV_MAX);
 		ASSERT_LT(0, n);
 		nu = resv_complement(r, n, 0, RESV_APERTURE_END, u, RESV_MAX);
 		ASSERT_LE(0, nu);
-		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s));
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
 		for (i = 0; i < n; i++) {
-			uint64_t st = r[i].start & ~(pg - 1), e = r[i].end | (pg - 1);
+			uint64_t st = r[i].start & ~(pg - 1), end = r[i].end | (pg - 1);
 			const uint64_t probe[][2] = {
-				{ st, pg }, { e - pg + 1, pg }, { st - pg, 2 * pg },
-				{ e - pg + 1, 2 * pg }, { st - pg, pg }, { e + 1, pg },
+				{ st, pg }, { end - pg + 1, pg }, { st - pg, 2 * pg },
+				{ end - pg + 1, 2 * pg }, { st - pg, pg }, { end + 1, pg },
 			};
 
 			for (k = 0; k < ARRAY_SIZE(probe); k++) {
@@ -119,23 +111,23 @@ TEST_F(iommufd, map_agrees_with_type1)
 				if (last < probe[k][0] || probe[k][0] > RESV_APERTURE_END)
 					continue;
 				want = resv_usable(u, nu, probe[k][0], last) ? 0 : -EINVAL;
-				EXPECT_EQ(want, ioas_map(&s, self->buf, probe[k][0], probe[k][1]))
+				EXPECT_EQ(want, ioas_map(&e->be.ioas, e->buf, probe[k][0],
+							 probe[k][1]))
 					TH_LOG("%s: IOAS_MAP 0x%llx+0x%llx by %s at 0x%llx",
-					       self->bdf[d], (unsigned long long)probe[k][0],
+					       e->bdf[d], (unsigned long long)probe[k][0],
 					       (unsigned long long)probe[k][1], r[i].type,
 					       (unsigned long long)r[i].start);
 				checked++;
 			}
 		}
-		resv_ioas_close(&s);
+		resv_be_close(&e->be);
 
 		/* type1 on the same group: the verdicts of the group's list */
-		n = resv_read_group(self->group[d], r, RESV_MAX);
+		n = resv_read_group(e->group[d], r, RESV_MAX);
 		ASSERT_LT(0, n);
 		nu = resv_complement(r, n, 0, RESV_APERTURE_END, u, RESV_MAX);
 		ASSERT_LE(0, nu);
-		container = resv_type1_container(self->group[d], &gfd);
-		ASSERT_LE(0, container);
+		ASSERT_EQ(0, resv_be_open(&self->type1, e->group[d], e->bdf[d]));
 		for (i = 0; i < n; i++) {
 			uint64_t st = r[i].start & ~(pg - 1);
 			int want = resv_usable(u, nu, st - pg, st - 1) ? 0 : -EINVAL;
@@ -143,15 +135,14 @@ TEST_F(iommufd, map_agrees_with_type1)
 
 			if (st < pg)
 				continue;
-			got = resv_type1_map(container, self->buf, st - pg, pg);
+			got = resv_be_map(&self->type1, e->buf, st - pg, pg);
 			if (!got)
-				resv_type1_unmap(container, st - pg, pg);
+				resv_be_unmap(&self->type1, st - pg, pg);
 			EXPECT_EQ(want, got);
 			if (resv_type1_excludes(&r[i]))
-				EXPECT_EQ(-EINVAL, resv_type1_map(container, self->buf, st, pg));
+				EXPECT_EQ(-EINVAL, resv_be_map(&self->type1, e->buf, st, pg));
 		}
-		close(gfd);
-		close(container);
+		resv_be_close(&self->type1);
 	}
 	ASSERT_LT(0, checked);
 }
@@ -163,44 +154,42 @@ TEST_F(iommufd, map_agrees_with_type1)
  */
 TEST_F(iommufd, refused_map_is_logged)
 {
-	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(self->page - 1);
+	struct resv_edus *e = &self->edus;
+	uint64_t iova = (RESV_MSI_START + RESV_MSI_END) / 2 & ~(uint64_t)(e->page - 1);
 	char range[64], grp[32], path[PATH_MAX], traced[96];
 	const char * const want[] = { range, grp, "msi" };
 	const char *dir = resv_tracefs();
-	int d, fd, tries;
+	int d, tries;
 
 	if (dir) {
 		snprintf(path, sizeof(path), "%s/events/iommu/reserved_region_overlap/enable",
 			 dir);
 		ASSERT_EQ(0, resv_write_file(path, "1"));
 	}
-	for (d = 0; d < self->nr; d++) {
+	for (d = 0; d < e->nr; d++) {
 		bool seen = false;
-		struct resv_ioas s;
 		int before = 0;
 
-		fd = resv_kmsg_open();
-		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, resv_ioas_attach(self->bdf[d], &s));
+		resv_kmsg_skip(self->kmsg);
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
 		snprintf(range, sizeof(range), "IOMMU_IOAS_MAP 0x%llx-0x%llx",
-			 (unsigned long long)iova, (unsigned long long)(iova + self->page - 1));
-		snprintf(grp, sizeof(grp), "in group %d,", self->group[d]);
+			 (unsigned long long)iova, (unsigned long long)(iova + e->page - 1));
+		snprintf(grp, sizeof(grp), "in group %d,", e->group[d]);
 		snprintf(traced, sizeof(traced), "%s overlaps reserved", range);
 		if (dir)
 			before = resv_trace_count(dir, traced, NULL, 0);
 		for (tries = 0; tries < 8 && !seen; tries++) {
 			if (tries)
 				sleep(1);
-			EXPECT_EQ(-EINVAL, ioas_map(&s, self->buf, iova, self->page));
-			seen = resv_kmsg_has(fd, want, ARRAY_SIZE(want));
+			EXPECT_EQ(-EINVAL, ioas_map(&e->be.ioas, e->buf, iova, e->page));
+			seen = resv_kmsg_has(self->kmsg, want, ARRAY_SIZE(want));
 		}
-		EXPECT_TRUE(seen) TH_LOG("%s: no \"%s\" line for group %d", self->bdf[d],
-					 range, self->group[d]);
+		EXPECT_TRUE(seen) TH_LOG("%s: no \"%s\" line for group %d", e->bdf[d],
+					 range, e->group[d]);
 		if (dir)
 			EXPECT_EQ(before + tries, resv_trace_count(dir, traced, NULL, 0))
-				TH_LOG("%s: %d refusals, not each traced", self->bdf[d], tries);
-		resv_ioas_close(&s);
-		close(fd);
+				TH_LOG("%s: %d refusals, not each traced", e->bdf[d], tries);
+		resv_be_close(&e->be);
 	}
 	if (dir)
 		resv_write_file(path, "0");
@@ -215,46 +204,41 @@ TEST_F(iommufd, refused_map_is_logged)
 TEST_F(iommufd, attach_conflict_is_logged)
 {
 	const uint64_t r_start = 0x4000000000ULL, r_size = 0x200000ULL;
-	char inj[128], range[96], grp[32];
+	struct resv_edus *e = &self->edus;
+	struct resv_ioas *s = &e->be.ioas;
+	char range[96], grp[32];
 	const char * const want[] = { "iommufd attach: mapping", range, grp };
-	int d, fd, kmsg, other = -1;
-	struct resv_ioas s;
+	int d, fd, other = -1;
 
-	if (access(RESV_INJECT, W_OK))
-		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
-	for (d = 1; d < self->nr && other < 0; d++)
-		if (self->group[d] != self->group[0])
+	RESV_SKIP_UNLESS(return, RESV_NEED_INJECT);
+	for (d = 1; d < e->nr && other < 0; d++)
+		if (e->group[d] != e->group[0])
 			other = d;
 	ASSERT_LE(0, other) TH_LOG("needs edu devices in two groups");
 
-	snprintf(inj, sizeof(inj), "%s 1 0x%llx 0x%llx 0x%llx", self->bdf[other],
-		 (unsigned long long)r_start, (unsigned long long)r_size,
-		 (unsigned long long)r_size);
-	ASSERT_EQ(0, resv_write_file(RESV_INJECT, inj));
-	ASSERT_EQ(0, resv_ioas_attach(self->bdf[0], &s));
-	ASSERT_EQ(0, resv_ioas_map(&s, self->buf, r_start + r_size - self->page, self->page));
+	ASSERT_EQ(0, resv_inject(e->bdf[other], 1, r_start, r_size, r_size, false));
+	memcpy(self->injected, e->bdf[other], sizeof(self->injected));
+	ASSERT_EQ(0, resv_be_open(&e->be, e->group[0], e->bdf[0]));
+	ASSERT_EQ(0, resv_ioas_map(s, e->buf, r_start + r_size - e->page, e->page));
 
-	kmsg = resv_kmsg_open();
-	ASSERT_LE(0, kmsg);
-	EXPECT_EQ(-EADDRINUSE, resv_ioas_attach_dev(s.iommufd, s.id, self->bdf[other]));
+	resv_kmsg_skip(self->kmsg);
+	EXPECT_EQ(-EADDRINUSE, resv_ioas_attach_dev(s->iommufd, s->id, e->bdf[other]));
 	snprintf(range, sizeof(range), "0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx",
-		 (unsigned long long)(r_start + r_size - self->page),
+		 (unsigned long long)(r_start + r_size - e->page),
 		 (unsigned long long)(r_start + r_size - 1), (unsigned long long)r_start,
 		 (unsigned long long)(r_start + r_size - 1));
-	snprintf(grp, sizeof(grp), "of %s in group %d,", self->bdf[other],
-		 self->group[other]);
-	EXPECT_TRUE(resv_kmsg_has(kmsg, want, ARRAY_SIZE(want)))
-		TH_LOG("no \"%s\" line for %s", range, self->bdf[other]);
-	close(kmsg);
+	snprintf(grp, sizeof(grp), "of %s in group %d,", e->bdf[other], e->group[other]);
+	EXPECT_TRUE(resv_kmsg_has(self->kmsg, want, ARRAY_SIZE(want)))
+		TH_LOG("no \"%s\" line for %s", range, e->bdf[other]);
 
-	ASSERT_EQ(0, resv_ioas_unmap(&s, r_start + r_size - self->page, self->page));
-	fd = resv_ioas_attach_dev(s.iommufd, s.id, self->bdf[other]);
+	ASSERT_EQ(0, resv_ioas_unmap(s, r_start + r_size - e->page, e->page));
+	fd = resv_ioas_attach_dev(s->iommufd, s->id, e->bdf[other]);
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);
-	resv_ioas_close(&s);
-	snprintf(inj, sizeof(inj), "%s 0", self->bdf[other]);
-	EXPECT_EQ(0, resv_write_file(RESV_INJECT, inj));
+	resv_be_close(&e->be);
+	EXPECT_EQ(0, resv_inject(e->bdf[other], 0, 0, 0, 0, false));
+	self->injected[0] = '\0';
 }
 
 TEST_HARNESS_MAIN

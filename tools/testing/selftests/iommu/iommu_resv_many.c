@@ -6,7 +6,6 @@
  */
 #include <signal.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "iommu_resv_utils.h"
@@ -19,11 +18,7 @@
 
 static int inject(const char *dev, unsigned int count)
 {
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "%s %u 0x%llx 0x%llx 0x%llx", dev, count, INJ_BASE,
-		 INJ_STRIDE, INJ_SIZE);
-	return resv_write_file(RESV_INJECT, buf);
+	return resv_inject(dev, count, INJ_BASE, INJ_STRIDE, INJ_SIZE, false);
 }
 
 #define NR_READERS	4
@@ -37,18 +32,17 @@ FIXTURE(many) {
 	struct resv_region r[RESV_MAX];
 	void *buf;
 	long page;
+	struct resv_be be;		/* the container a test has open */
 	pid_t readers[NR_READERS];	/* hostile_readers' children, killed at teardown */
 	bool mounted_cgroup;
 };
 
 FIXTURE_SETUP(many)
 {
-	if (access(RESV_INJECT, W_OK))
-		SKIP(return, "no %s (CONFIG_IOMMU_RESV_INJECT)", RESV_INJECT);
-	if (resv_find_pci(0x1234, 0x11e8, self->bdf, 1) != 1)
-		SKIP(return, "no edu device");
-	self->group = resv_bind_vfio(self->bdf[0]);
+	RESV_SKIP_UNLESS(return, RESV_NEED_INJECT | RESV_NEED_EDU);
+	self->group = resv_first_edu(self->bdf[0]);
 	ASSERT_LE(0, self->group);
+	resv_be_init(&self->be, false);
 	self->page = sysconf(_SC_PAGESIZE);
 	self->buf = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -59,6 +53,9 @@ FIXTURE_SETUP(many)
 FIXTURE_TEARDOWN(many)
 {
 	unsigned int i;
+
+	resv_be_close(&self->be);
+	munmap(self->buf, 2 * self->page);
 
 	for (i = 0; i < ARRAY_SIZE(self->readers); i++)
 		if (self->readers[i] > 0) {
@@ -462,15 +459,15 @@ TEST_F_TIMEOUT(many, hostile_readers, 600)
 TEST_F(many, type1_enforces_all)
 {
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
-	int n, nw, ng, k, i, container, gfd;
+	int n, nw, ng, k, i, container;
 
 	n = resv_read_group(self->group, self->r, RESV_MAX);
 	ASSERT_LT(NR_INJECT, n);
 	nw = resv_complement(self->r, n, 0, RESV_APERTURE_END, want, RESV_MAX);
 	ASSERT_LT(NR_INJECT, nw);
 
-	container = resv_type1_container(self->group, &gfd);
-	ASSERT_LE(0, container);
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->bdf[0]));
+	container = self->be.container;
 	ng = resv_type1_iova_ranges(container, got, RESV_MAX);
 	ASSERT_EQ(nw, ng);
 	for (i = 0; i < nw; i++) {
@@ -486,8 +483,7 @@ TEST_F(many, type1_enforces_all)
 					    self->page));
 		EXPECT_EQ(0, resv_type1_unmap(container, start + INJ_SIZE, self->page));
 	}
-	close(gfd);
-	close(container);
+	resv_be_close(&self->be);
 }
 
 /* Removing the injection gives the group its own list back. */

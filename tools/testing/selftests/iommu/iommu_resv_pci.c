@@ -12,12 +12,10 @@
  * (config space past 64 bytes, addresses in /proc/iomem).
  */
 #include <libgen.h>
-#include <sys/mman.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
 #define MAX_WIN		128
-#define MAX_DEVS	64
 
 /* PCIe r6.0, 7.5.3.2 and 7.7.8: port types and ACS bits. */
 #define EXP_TYPE_ENDPOINT	0x0
@@ -428,23 +426,40 @@ static int reported(int group, const char *bdf, struct win *w)
 	return nd < 0 ? nd : n;
 }
 
+/* The groups, windows the rule gives and windows found, and a page to map */
 FIXTURE(pci) {
-	int groups[256];
+	int groups[RESV_MAX_GROUPS];
 	int nr;
+	struct win *want, *got;
+	void *buf;
+	long page;
+	struct resv_be be;	/* the container a test has open */
 };
 
 FIXTURE_SETUP(pci)
 {
-	self->nr = resv_list_groups(self->groups, 256);
+	self->nr = resv_list_groups(self->groups, RESV_MAX_GROUPS);
 	if (self->nr <= 0)
 		SKIP(return, "no IOMMU groups");
-	if (access("/sys/kernel/iommu_groups/0/reserved_regions_detail", F_OK) &&
-	    access("/sys/kernel/iommu_groups/1/reserved_regions_detail", F_OK))
-		SKIP(return, "no reserved_regions_detail (kernel without the series)");
+	RESV_SKIP_UNLESS(return, RESV_NEED_DETAIL);
+	resv_be_init(&self->be, false);
+	self->page = sysconf(_SC_PAGESIZE);
+	self->want = calloc(MAX_WIN, sizeof(*self->want));
+	self->got = calloc(MAX_WIN, sizeof(*self->got));
+	ASSERT_NE(NULL, self->want);
+	ASSERT_NE(NULL, self->got);
+	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
 }
 
 FIXTURE_TEARDOWN(pci)
 {
+	resv_be_close(&self->be);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, self->page);
+	free(self->want);
+	free(self->got);
 }
 
 /*
@@ -454,13 +469,10 @@ FIXTURE_TEARDOWN(pci)
  */
 TEST_F(pci, windows_follow_the_rule)
 {
-	struct win *want = calloc(MAX_WIN, sizeof(*want));
-	struct win *got = calloc(MAX_WIN, sizeof(*got));
+	struct win *want = self->want, *got = self->got;
 	struct rule_stats st = {};
 	int g, i, nw, ng;
 
-	ASSERT_NE(NULL, want);
-	ASSERT_NE(NULL, got);
 	for (g = 0; g < self->nr; g++) {
 		char dir[PATH_MAX];
 		struct dirent *e;
@@ -509,8 +521,6 @@ TEST_F(pci, windows_follow_the_rule)
 		EXPECT_LT(0, st.host);
 		EXPECT_LT(0, st.host_redirected);
 	}
-	free(want);
-	free(got);
 }
 
 /*
@@ -565,24 +575,18 @@ TEST_F(pci, ports_enable_acs)
  */
 TEST_F(pci, vfio_maps_only_reachable_windows)
 {
-	struct win *want = calloc(MAX_WIN, sizeof(*want));
-	struct win *all = calloc(MAX_WIN, sizeof(*all));
-	char bdf[MAX_DEVS][16], path[PATH_MAX * 2];
+	struct win *want = self->want, *all = self->got;
+	char bdf[RESV_MAX_DEVS][16], path[PATH_MAX * 2];
 	struct resv_region r[RESV_MAX];
 	struct rule_stats st = {};
-	long page = sysconf(_SC_PAGESIZE);
+	long page = self->page;
 	int nd, d, i, k, nw, na = 0, nr, refused = 0, mapped = 0;
-	void *buf;
+	void *buf = self->buf;
 	DIR *dp;
 	struct dirent *e;
 
-	ASSERT_NE(NULL, want);
-	ASSERT_NE(NULL, all);
-	nd = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_DEVS);
-	if (nd <= 0 || access("/dev/vfio/vfio", F_OK))
-		SKIP(return, "no edu device or no VFIO");
-	buf = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, buf);
+	RESV_SKIP_UNLESS(return, RESV_NEED_EDU | RESV_NEED_VFIO);
+	nd = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, RESV_MAX_DEVS);
 
 	/* Every bridge window in the system. */
 	dp = opendir(RESV_PCI_DIR);
@@ -599,7 +603,7 @@ TEST_F(pci, vfio_maps_only_reachable_windows)
 	closedir(dp);
 
 	for (d = 0; d < nd; d++) {
-		int group = resv_bind_vfio(bdf[d]), container, gfd = -1;
+		int group = resv_bind_vfio(bdf[d]), container, ret;
 
 		ASSERT_LE(0, group) TH_LOG("%s: bind to vfio-pci failed", bdf[d]);
 		snprintf(path, sizeof(path), RESV_PCI_DIR "/%s", bdf[d]);
@@ -612,8 +616,9 @@ TEST_F(pci, vfio_maps_only_reachable_windows)
 		ASSERT_LE(0, nw);
 		nr = resv_read_group(group, r, RESV_MAX);
 		ASSERT_LE(0, nr);
-		container = resv_type1_container(group, &gfd);
-		ASSERT_LE(0, container) TH_LOG("%s: container: %s", bdf[d], strerror(-container));
+		ret = resv_be_open(&self->be, group, bdf[d]);
+		ASSERT_EQ(0, ret) TH_LOG("%s: container: %s", bdf[d], strerror(-ret));
+		container = self->be.container;
 
 		for (i = 0; i < nw; i++) {
 			uint64_t iova = want[i].start & ~(page - 1);
@@ -643,15 +648,11 @@ TEST_F(pci, vfio_maps_only_reachable_windows)
 			resv_type1_unmap(container, iova, page);
 			mapped++;
 		}
-		close(gfd);
-		close(container);
+		resv_be_close(&self->be);
 	}
 	TH_LOG("%d reported windows refused, %d reachable windows mapped", refused, mapped);
 	EXPECT_LT(0, refused);
 	EXPECT_LT(0, mapped);
-	munmap(buf, page);
-	free(want);
-	free(all);
 }
 
 TEST_HARNESS_MAIN

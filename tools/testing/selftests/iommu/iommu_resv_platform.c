@@ -15,7 +15,6 @@
  * harness's arm64 DT boot adds two and sets RESV_DT_PLATFORM=1, which turns
  * their absence into a failure.
  */
-#include <sys/mman.h>
 #include <arpa/inet.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
@@ -266,29 +265,25 @@ static int dt_expected(const char *dev, struct resv_detail *want, int max)
 	return merge_detail(want, n);
 }
 
+/* Does the DT node of platform device @dev have "iommus" and "memory-region"? */
+static bool dt_reserves(const char *dev)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), RESV_PLATFORM_DIR "/%.64s/of_node/iommus", dev);
+	if (access(path, F_OK))
+		return false;
+	snprintf(path, sizeof(path), RESV_PLATFORM_DIR "/%.64s/of_node/memory-region", dev);
+	return !access(path, F_OK);
+}
+
 /* Platform devices whose DT node has "iommus" and "memory-region". */
 static int find_platform(char name[][64], int max)
 {
-	DIR *d = opendir(RESV_PLATFORM_DIR);
-	char path[PATH_MAX];
-	struct dirent *e;
-	int n = 0;
+	struct resv_names l = { .out = name, .width = 64, .max = max, .keep = dt_reserves };
+	int ret = resv_walk_dir(RESV_PLATFORM_DIR, resv_add_name, &l);
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)) && n < max) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), RESV_PLATFORM_DIR "/%.64s/of_node/iommus", e->d_name);
-		if (access(path, F_OK))
-			continue;
-		snprintf(path, sizeof(path), RESV_PLATFORM_DIR "/%.64s/of_node/memory-region",
-			 e->d_name);
-		if (!access(path, F_OK))
-			snprintf(name[n++], 64, "%.63s", e->d_name);
-	}
-	closedir(d);
-	return n;
+	return ret < 0 ? ret : l.n;
 }
 
 static bool has_driver(const char *dev)
@@ -304,6 +299,7 @@ FIXTURE(platform) {
 	struct resv_detail want[MAX_PLAT][32];
 	int nwant[MAX_PLAT];
 	int nr;
+	int kmsg;
 };
 
 FIXTURE_SETUP(platform)
@@ -319,10 +315,13 @@ FIXTURE_SETUP(platform)
 		ASSERT_LT(0, self->nwant[i]) TH_LOG("%s: cannot read its DT: %s", self->dev[i],
 						    strerror(-self->nwant[i]));
 	}
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 }
 
 FIXTURE_TEARDOWN(platform)
 {
+	close(self->kmsg);
 }
 
 /* Found at add, without a driver: each device has a group of its own. */
@@ -410,7 +409,7 @@ TEST_F(platform, legacy_file)
 TEST_F(platform, reads_do_not_log)
 {
 	char rec[2048], path[PATH_MAX];
-	int i, k, fd, logged;
+	int i, k, logged;
 	ssize_t len;
 
 	for (i = 0; i < self->nr; i++) {
@@ -419,8 +418,7 @@ TEST_F(platform, reads_do_not_log)
 
 		ASSERT_LE(0, group);
 		snprintf(prefix, sizeof(prefix), " %s: ", self->dev[i]);
-		fd = resv_kmsg_open();
-		ASSERT_LE(0, fd);
+		resv_kmsg_skip(self->kmsg);
 		for (k = 0; k < 16; k++) {
 			ASSERT_EQ(0, resv_regather());	/* each read parses the DT again */
 			snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/%s", group,
@@ -428,11 +426,10 @@ TEST_F(platform, reads_do_not_log)
 			ASSERT_LE(0, resv_read_file(path, rec, sizeof(rec)));
 		}
 		logged = 0;
-		while ((len = read(fd, rec, sizeof(rec) - 1)) > 0) {
+		while ((len = read(self->kmsg, rec, sizeof(rec) - 1)) > 0) {
 			rec[len] = '\0';
 			logged += !!strstr(rec, prefix);
 		}
-		close(fd);
 		EXPECT_GE(1, logged) TH_LOG("%s: 16 reads logged %d lines about it",
 					    self->dev[i], logged);
 	}
@@ -447,6 +444,8 @@ FIXTURE(platform_vfio) {
 	int bound;	/* the first @bound devices are bound to vfio-platform */
 	void *buf;
 	long page;
+	struct resv_be be;	/* what a test has open */
+	int kmsg;
 };
 
 FIXTURE_VARIANT(platform_vfio) {
@@ -505,6 +504,9 @@ FIXTURE_SETUP(platform_vfio)
 		SKIP(return, "no vfio-platform (CONFIG_VFIO_PLATFORM)");
 	if (variant->iommufd && access("/dev/iommu", F_OK))
 		SKIP(return, "no /dev/iommu");
+	resv_be_init(&self->be, variant->iommufd);
+	self->kmsg = resv_kmsg_open();
+	ASSERT_LE(0, self->kmsg);
 	self->buf = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
@@ -530,6 +532,9 @@ FIXTURE_TEARDOWN(platform_vfio)
 {
 	int i;
 
+	/* Before the unbind, which would wait for it */
+	resv_be_close(&self->be);
+	close(self->kmsg);
 	for (i = 0; i < self->bound; i++)
 		bind_vfio_platform(self->dev[i], false);
 	if (self->buf && self->buf != MAP_FAILED)
@@ -558,25 +563,23 @@ TEST_F(platform_vfio, enforces_the_list)
 	int i, j, nu, ng, group, ret, checked = 0;
 
 	for (i = 0; i < self->nr; i++) {
-		struct resv_be be = { .iommufd = variant->iommufd };
+		struct resv_be *be = &self->be;
 
 		group = resv_device_group(self->dev[i]);
 		ASSERT_LE(0, group);
 		if (wants_direct(self->want[i], self->nwant[i])) {
 			const char * const why[] = { self->dev[i], "1:1 IOMMU mapping" };
-			int kmsg = resv_kmsg_open();
 
 			/* The core keeps such a device out of the blocking domain. */
-			ASSERT_LE(0, kmsg);
-			ret = resv_be_open(&be, group, self->dev[i]);
+			resv_kmsg_skip(self->kmsg);
+			ret = resv_be_open(be, group, self->dev[i]);
 			if (!ret)
-				resv_be_close(&be);	/* or unbinding it would wait */
+				resv_be_close(be);	/* or unbinding it would wait */
 			EXPECT_EQ(-EINVAL, ret)
 				TH_LOG("%s: a device with a direct region given to userspace",
 				       self->dev[i]);
-			EXPECT_TRUE(resv_kmsg_has(kmsg, why, ARRAY_SIZE(why)))
+			EXPECT_TRUE(resv_kmsg_has(self->kmsg, why, ARRAY_SIZE(why)))
 				TH_LOG("%s: refused without the core's reason", self->dev[i]);
-			close(kmsg);
 			continue;
 		}
 		for (j = 0; j < self->nwant[i]; j++) {
@@ -586,8 +589,8 @@ TEST_F(platform_vfio, enforces_the_list)
 		}
 		nu = resv_complement(r, self->nwant[i], 0, RESV_APERTURE_END, usable, RESV_MAX);
 		ASSERT_LT(0, nu);
-		ASSERT_EQ(0, resv_be_open(&be, group, self->dev[i])) TH_LOG("%s", self->dev[i]);
-		ng = resv_be_ranges(&be, got, RESV_MAX);
+		ASSERT_EQ(0, resv_be_open(be, group, self->dev[i])) TH_LOG("%s", self->dev[i]);
+		ng = resv_be_ranges(be, got, RESV_MAX);
 		EXPECT_EQ(nu, ng);
 		for (j = 0; j < nu && j < ng; j++) {
 			EXPECT_EQ(usable[j].start, got[j].start);
@@ -596,17 +599,17 @@ TEST_F(platform_vfio, enforces_the_list)
 		for (j = 0; j < self->nwant[i]; j++) {
 			uint64_t before = r[j].start - self->page;
 
-			EXPECT_EQ(-EINVAL, resv_be_map(&be, self->buf, r[j].start, self->page));
-			EXPECT_EQ(-EINVAL, resv_be_map(&be, self->buf, r[j].end + 1 - self->page,
+			EXPECT_EQ(-EINVAL, resv_be_map(be, self->buf, r[j].start, self->page));
+			EXPECT_EQ(-EINVAL, resv_be_map(be, self->buf, r[j].end + 1 - self->page,
 						       self->page));
 			if (r[j].start < (uint64_t)self->page ||
 			    !resv_usable(usable, nu, before, r[j].start - 1))
 				continue;
-			EXPECT_EQ(0, resv_be_map(&be, self->buf, before, self->page));
-			EXPECT_EQ(0, resv_be_unmap(&be, before, self->page));
+			EXPECT_EQ(0, resv_be_map(be, self->buf, before, self->page));
+			EXPECT_EQ(0, resv_be_unmap(be, before, self->page));
 			checked++;
 		}
-		resv_be_close(&be);
+		resv_be_close(be);
 	}
 	if (getenv("RESV_DT_PLATFORM"))
 		EXPECT_LT(0, checked) TH_LOG("no region was checked through vfio-platform");

@@ -19,7 +19,6 @@
  *    does for reads, attaches and maps), a query fails with an errno and the
  *    next one returns the whole answer, or it returns the whole answer.
  */
-#include <sys/mman.h>
 #include "iommu_resv_query.h"
 #include "../kselftest_harness.h"
 
@@ -27,49 +26,77 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	600
 
-#define MAX_DEVS	16
 #define MAX_NTH		2000
+#define NAMES_MAX	65536
 
+/*
+ * The fail-nth test: an edu bound to vfio-pci and its IOAS. Named "global"
+ * as the plain TEST() it was, so that it keeps its name, and defined first,
+ * so that it still runs first.
+ */
+FIXTURE(global) {
+	char bdf[16];
+	int group;
+	struct resv_be be;
+};
+
+FIXTURE_SETUP(global)
+{
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD | RESV_NEED_EDU);
+	self->group = resv_first_edu(self->bdf);
+	ASSERT_LE(0, self->group);
+	resv_be_init(&self->be, true);
+}
+
+FIXTURE_TEARDOWN(global)
+{
+	resv_be_close(&self->be);
+}
+
+/*
+ * Every edu, bound to vfio-pci and its cdev bound to one iommufd; buffers
+ * for the answers, and for bad_input's own queries.
+ */
 FIXTURE(query) {
-	char bdf[MAX_DEVS][16];
-	int group[MAX_DEVS];
-	int nr;
+	struct resv_edus edus;
 	int iommufd;
-	int dev[MAX_DEVS];
-	uint32_t dev_id[MAX_DEVS];
+	int dev[RESV_MAX_DEVS];
+	uint32_t dev_id[RESV_MAX_DEVS];
 	struct resv_query_region *got, *want;
 	struct resv_detail *lines;
-	void *page_buf;
+	uint8_t *regions, *ref;
+	char *names, *ref_names;
 };
 
 FIXTURE_SETUP(query)
 {
-	int bad = 0, d;
+	struct resv_edus *e = &self->edus;
+	int d;
 
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD | RESV_NEED_EDU);
+	RESV_EDUS_SETUP(e, true, 1, MAP_PRIVATE);
 	self->iommufd = -1;
-	for (d = 0; d < MAX_DEVS; d++)
+	for (d = 0; d < RESV_MAX_DEVS; d++)
 		self->dev[d] = -1;
 	self->got = calloc(RESV_MAX, sizeof(*self->got));
 	self->want = calloc(RESV_MAX, sizeof(*self->want));
 	self->lines = calloc(RESV_MAX, sizeof(*self->lines));
+	self->regions = malloc((RESV_MAX + 1) * 64);
+	self->ref = malloc((RESV_MAX + 1) * 64);
+	self->names = malloc(NAMES_MAX);
+	self->ref_names = malloc(NAMES_MAX);
 	ASSERT_NE(NULL, self->got);
 	ASSERT_NE(NULL, self->want);
 	ASSERT_NE(NULL, self->lines);
-	self->page_buf = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->page_buf);
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
-	if (!self->nr)
-		SKIP(return, "no edu device");
-	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed: %s", self->bdf[bad],
-				      strerror(-self->nr));
+	ASSERT_NE(NULL, self->regions);
+	ASSERT_NE(NULL, self->ref);
+	ASSERT_NE(NULL, self->names);
+	ASSERT_NE(NULL, self->ref_names);
 	self->iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, self->iommufd);
-	for (d = 0; d < self->nr; d++) {
-		self->dev[d] = resv_cdev_bind_id(self->iommufd, self->bdf[d], &self->dev_id[d]);
-		ASSERT_LE(0, self->dev[d]) TH_LOG("%s: bind: %s", self->bdf[d],
+	for (d = 0; d < e->nr; d++) {
+		self->dev[d] = resv_cdev_bind_id(self->iommufd, e->bdf[d], &self->dev_id[d]);
+		ASSERT_LE(0, self->dev[d]) TH_LOG("%s: bind: %s", e->bdf[d],
 						  strerror(-self->dev[d]));
 	}
 }
@@ -78,7 +105,7 @@ FIXTURE_TEARDOWN(query)
 {
 	int d;
 
-	for (d = 0; d < MAX_DEVS; d++)
+	for (d = 0; d < RESV_MAX_DEVS; d++)
 		if (self->dev[d] >= 0)
 			close(self->dev[d]);
 	if (self->iommufd >= 0)
@@ -86,8 +113,11 @@ FIXTURE_TEARDOWN(query)
 	free(self->got);
 	free(self->want);
 	free(self->lines);
-	if (self->page_buf && self->page_buf != MAP_FAILED)
-		munmap(self->page_buf, sysconf(_SC_PAGESIZE));
+	free(self->regions);
+	free(self->ref);
+	free(self->names);
+	free(self->ref_names);
+	resv_edus_release(&self->edus);
 	/* The default, whatever a test left */
 	resv_write_file("/sys/module/iommufd/parameters/enforce_pci_windows", "Y");
 }
@@ -113,10 +143,12 @@ static int check_device(struct __test_metadata *_metadata, struct _test_data_que
 {
 	int i, n, nd, nl = 0;
 
+	const char *bdf = self->edus.bdf[d];
+
 	n = resv_query(self->iommufd, self->dev_id[d], self->got, RESV_MAX);
-	EXPECT_LT(0, n) TH_LOG("%s: query: %s", self->bdf[d], strerror(-n));
-	nd = resv_read_detail(self->group[d], self->lines, RESV_MAX);
-	EXPECT_LT(0, nd) TH_LOG("group %d: reserved_regions_detail: %s", self->group[d],
+	EXPECT_LT(0, n) TH_LOG("%s: query: %s", bdf, strerror(-n));
+	nd = resv_read_detail(self->edus.group[d], self->lines, RESV_MAX);
+	EXPECT_LT(0, nd) TH_LOG("group %d: reserved_regions_detail: %s", self->edus.group[d],
 				strerror(-nd));
 	if (n <= 0 || nd <= 0)
 		return 0;
@@ -124,25 +156,25 @@ static int check_device(struct __test_metadata *_metadata, struct _test_data_que
 		const struct resv_detail *line = &self->lines[i];
 		const struct resv_query_region *r = &self->got[nl];
 
-		if (strcmp(line->dev, self->bdf[d]))
+		if (strcmp(line->dev, bdf))
 			continue;
 		if (nl++ == n)
 			break;
 		EXPECT_TRUE(resv_query_is_line(r, line))
 			TH_LOG("%s: %d: got 0x%llx-0x%llx %s %s %s, file 0x%llx-0x%llx %s %s %s",
-			       self->bdf[d], nl - 1, (unsigned long long)r->info.start,
+			       bdf, nl - 1, (unsigned long long)r->info.start,
 			       (unsigned long long)r->info.last, resv_query_type(&r->info),
 			       resv_query_owner_kind(&r->info), r->owner,
 			       (unsigned long long)line->start, (unsigned long long)line->end,
 			       line->type, line->owner_type, line->owner);
 		EXPECT_EQ(self->dev_id[d], r->info.dev_id);
 		EXPECT_EQ(enforces(line->type, pci), !!(r->info.flags & IOMMU_RESV_REGION_ENFORCED))
-			TH_LOG("%s: %s region 0x%llx", self->bdf[d], line->type,
+			TH_LOG("%s: %s region 0x%llx", bdf, line->type,
 			       (unsigned long long)line->start);
 		EXPECT_EQ(0, r->info.flags & ~IOMMU_RESV_REGION_ENFORCED);
 		EXPECT_EQ(0, r->info.__reserved);
 	}
-	EXPECT_EQ(nl, n) TH_LOG("%s: %d regions, %d lines in the file", self->bdf[d], n, nl);
+	EXPECT_EQ(nl, n) TH_LOG("%s: %d regions, %d lines in the file", bdf, n, nl);
 	return n;
 }
 
@@ -151,7 +183,7 @@ TEST_F(query, device_is_its_detail_lines)
 {
 	int d;
 
-	for (d = 0; d < self->nr; d++)
+	for (d = 0; d < self->edus.nr; d++)
 		check_device(_metadata, self, d, -1);
 }
 
@@ -201,21 +233,22 @@ static int lookup(const char * const *names, int nr, const char *name)
  * refused; and its usable ranges are the complement of their union.
  */
 static void check_ioas(struct __test_metadata *_metadata, struct _test_data_query *self,
-		       struct resv_ioas *s, int nr_attached, void *page_buf)
+		       struct resv_ioas *s, int nr_attached)
 {
 	static struct resv_region holes[RESV_MAX];
 	struct resv_range want[RESV_MAX], got[RESV_MAX];
-	long page = sysconf(_SC_PAGESIZE);
+	long page = self->edus.page;
 	int d, i, n, nd, nw = 0, ng, nh = 0;
 
 	for (d = 0; d < nr_attached; d++) {
-		nd = resv_read_detail(self->group[d], self->lines, RESV_MAX);
+		nd = resv_read_detail(self->edus.group[d], self->lines, RESV_MAX);
 		ASSERT_LT(0, nd);
 		for (i = 0; i < nd; i++) {
 			const struct resv_detail *line = &self->lines[i];
 			struct resv_query_region *w = &self->want[nw];
 
-			if (strcmp(line->dev, self->bdf[d]) || !resv_iommufd_enforces(line->type))
+			if (strcmp(line->dev, self->edus.bdf[d]) ||
+			    !resv_iommufd_enforces(line->type))
 				continue;
 			ASSERT_GT(RESV_MAX, nw);
 			memset(w, 0, sizeof(*w));
@@ -257,7 +290,7 @@ static void check_ioas(struct __test_metadata *_metadata, struct _test_data_quer
 			       (unsigned long long)w->info.last, resv_query_type(&w->info),
 			       w->info.dev_id, resv_query_owner_kind(&w->info), w->owner);
 		if (first <= RESV_APERTURE_END - page)
-			EXPECT_EQ(-EINVAL, resv_ioas_map(s, page_buf, first, page))
+			EXPECT_EQ(-EINVAL, resv_ioas_map(s, self->edus.buf, first, page))
 				TH_LOG("IOAS_MAP at 0x%llx, in an enforced region",
 				       (unsigned long long)first);
 	}
@@ -286,15 +319,15 @@ TEST_F(query, ioas_is_union_of_attached)
 	int d;
 
 	ASSERT_EQ(0, resv_ioas_alloc(&s));
-	check_ioas(_metadata, self, &s, 0, self->page_buf);
-	for (d = 0; d < self->nr; d++) {
-		ASSERT_EQ(0, resv_cdev_attach(self->dev[d], s.id)) TH_LOG("%s", self->bdf[d]);
+	check_ioas(_metadata, self, &s, 0);
+	for (d = 0; d < self->edus.nr; d++) {
+		ASSERT_EQ(0, resv_cdev_attach(self->dev[d], s.id)) TH_LOG("%s", self->edus.bdf[d]);
 		check_device(_metadata, self, d, -1);
-		check_ioas(_metadata, self, &s, d + 1, self->page_buf);
+		check_ioas(_metadata, self, &s, d + 1);
 	}
-	for (d = self->nr - 1; d >= 0; d--) {
+	for (d = self->edus.nr - 1; d >= 0; d--) {
 		ASSERT_EQ(0, ioctl(self->dev[d], VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach));
-		check_ioas(_metadata, self, &s, d, self->page_buf);
+		check_ioas(_metadata, self, &s, d);
 	}
 }
 
@@ -320,7 +353,7 @@ TEST_F(query, enforce_pci_windows_off)
 	check_device(_metadata, self, 0, false);
 	/* What the IOAS reports, built as resv_iommufd_enforces() says: off */
 	ASSERT_EQ(0, resv_write_file(ENFORCE_PCI_WINDOWS, "N"));
-	check_ioas(_metadata, self, &s, 1, self->page_buf);
+	check_ioas(_metadata, self, &s, 1);
 }
 
 /* An answer that fills @size bytes per entry; 0 or -errno */
@@ -345,7 +378,7 @@ static int busiest_device(struct _test_data_query *self, int *nr_regions)
 	int d, n, best = 0;
 
 	*nr_regions = 0;
-	for (d = 0; d < self->nr; d++) {
+	for (d = 0; d < self->edus.nr; d++) {
 		n = resv_query(self->iommufd, self->dev_id[d], self->got, RESV_MAX);
 		if (n > *nr_regions) {
 			*nr_regions = n;
@@ -363,8 +396,8 @@ TEST_F(query, bad_input)
 		struct iommu_resv_regions q;
 		uint64_t extra;
 	} big;
-	uint8_t *regions, *ref;
-	char *names, *ref_names;
+	uint8_t *regions = self->regions, *ref = self->ref;
+	char *names = self->names, *ref_names = self->ref_names;
 	struct vfio_device_detach_iommufd_pt detach = { .argsz = sizeof(detach) };
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 	const struct iommu_resv_region_info *last;
@@ -376,17 +409,9 @@ TEST_F(query, bad_input)
 	d = busiest_device(self, &n);
 	ASSERT_LT(0, n);
 	id = self->dev_id[d];
-	regions = malloc((RESV_MAX + 1) * 64);
-	ref = malloc((RESV_MAX + 1) * 64);
-	names = malloc(1 << 16);
-	ref_names = malloc(1 << 16);
-	ASSERT_NE(NULL, regions);
-	ASSERT_NE(NULL, ref);
-	ASSERT_NE(NULL, names);
-	ASSERT_NE(NULL, ref_names);
 
 	/* The reference answer */
-	ASSERT_EQ(0, query_into(self, id, &full, ref, RESV_MAX, entry, ref_names, 1 << 16));
+	ASSERT_EQ(0, query_into(self, id, &full, ref, RESV_MAX, entry, ref_names, NAMES_MAX));
 	ASSERT_EQ(n, full.num_regions);
 	EXPECT_EQ(entry, full.region_size);
 
@@ -442,7 +467,7 @@ TEST_F(query, bad_input)
 	 * Names one byte short: the names that fit, whole, the length, and
 	 * nothing of the last name (a length of 0 would ask for no names)
 	 */
-	memset(names, 0xa5, 1 << 16);
+	memset(names, 0xa5, NAMES_MAX);
 	if (full.names_len > 1) {
 		EXPECT_EQ(-EMSGSIZE, query_into(self, id, &q, regions, n, entry, names,
 						full.names_len - 1));
@@ -455,7 +480,7 @@ TEST_F(query, bad_input)
 
 	/* Bigger entries: the kernel's part, zeroes after, at the caller's stride */
 	memset(regions, 0xa5, (RESV_MAX + 1) * 64);
-	EXPECT_EQ(0, query_into(self, id, &q, regions, n, 64, names, 1 << 16));
+	EXPECT_EQ(0, query_into(self, id, &q, regions, n, 64, names, NAMES_MAX));
 	EXPECT_EQ(entry, q.region_size);
 	for (i = 0; i < n; i++) {
 		EXPECT_EQ(0, memcmp(ref + i * entry, regions + i * 64, entry));
@@ -471,7 +496,7 @@ TEST_F(query, bad_input)
 	ASSERT_EQ(-EMSGSIZE, query_into(self, s.id, &full, NULL, 0, 0, NULL, 0));
 	n = full.num_regions;
 	ASSERT_LT(0, n);
-	ASSERT_EQ(0, query_into(self, s.id, &full, ref, n, entry, ref_names, 1 << 16));
+	ASSERT_EQ(0, query_into(self, s.id, &full, ref, n, entry, ref_names, NAMES_MAX));
 	for (i = 0; i + 1 < n; i++) {
 		const struct iommu_resv_region_info *x = (const void *)(ref + i * entry);
 
@@ -483,7 +508,7 @@ TEST_F(query, bad_input)
 	EXPECT_EQ(n, q.num_regions);
 	EXPECT_EQ(0, memcmp(ref, regions, (n - 1) * entry));
 	if (full.names_len > 1) {
-		memset(names, 0xa5, 1 << 16);
+		memset(names, 0xa5, NAMES_MAX);
 		EXPECT_EQ(-EMSGSIZE, query_into(self, s.id, &q, regions, n, entry, names,
 						full.names_len - 1));
 		last = (const void *)(ref + (n - 1) * entry);
@@ -496,17 +521,12 @@ TEST_F(query, bad_input)
 
 	/* Buffers userspace does not have */
 	EXPECT_EQ(-EFAULT, query_into(self, id, &q, (void *)8, n, entry, NULL, 0));
-	EXPECT_EQ(-EFAULT, query_into(self, id, &q, regions, n, entry, (void *)8, 1 << 16));
+	EXPECT_EQ(-EFAULT, query_into(self, id, &q, regions, n, entry, (void *)8, NAMES_MAX));
 
 	/* A device no longer bound: its object is gone with its cdev */
 	close(self->dev[d]);
 	self->dev[d] = -1;
 	EXPECT_EQ(-ENOENT, query_into(self, id, &q, regions, n, entry, NULL, 0));
-
-	free(regions);
-	free(ref);
-	free(names);
-	free(ref_names);
 }
 
 static bool same_regions(const struct resv_query_region *a,
@@ -527,35 +547,25 @@ static bool same_regions(const struct resv_query_region *a,
  * with each allocation failing in turn, the query fails with an errno, or
  * returns the unfailed answer, for the device and for its IOAS.
  */
-TEST(fail_nth)
+TEST_F(global, fail_nth)
 {
 	static struct resv_query_region want[RESV_MAX], got[RESV_MAX];
 	unsigned int nth, failed = 0, injected = 0, pass;
-	struct resv_ioas ioas;
-	int group, nw, ng;
-	char bdf[1][16];
+	struct resv_ioas *ioas = &self->be.ioas;
+	int nw, ng;
 
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	if (resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, 1) != 1)
-		SKIP(return, "no edu device");
-	group = resv_bind_vfio(bdf[0]);
-	ASSERT_LE(0, group);
-	if (!resv_fail_nth_setup())
-		SKIP(return, "no fault injection");
-	if (resv_regather())
-		SKIP(return, "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)");
-	ASSERT_EQ(0, resv_ioas_attach(bdf[0], &ioas));
+	RESV_SKIP_UNLESS(return, RESV_NEED_FAIL_NTH);
+	ASSERT_EQ(0, resv_be_open(&self->be, self->group, self->bdf));
 
 	for (pass = 0; pass < 2; pass++) {
-		uint32_t id = pass ? (uint32_t)ioas.id : ioas.dev_id;
+		uint32_t id = pass ? (uint32_t)ioas->id : ioas->dev_id;
 
-		nw = resv_query(ioas.iommufd, id, want, RESV_MAX);
+		nw = resv_query(ioas->iommufd, id, want, RESV_MAX);
 		ASSERT_LT(0, nw);
 		for (nth = 1; nth < MAX_NTH; nth++) {
 			ASSERT_EQ(0, resv_regather());	/* the query gathers */
 			resv_fail_nth_set(nth);
-			ng = resv_query(ioas.iommufd, id, got, RESV_MAX);
+			ng = resv_query(ioas->iommufd, id, got, RESV_MAX);
 			if (!resv_fail_nth_injected()) {
 				EXPECT_EQ(nw, ng);
 				break;
@@ -567,7 +577,7 @@ TEST(fail_nth)
 				 * user copy); then nothing stays half done
 				 */
 				failed++;
-				ng = resv_query(ioas.iommufd, id, got, RESV_MAX);
+				ng = resv_query(ioas->iommufd, id, got, RESV_MAX);
 				ASSERT_EQ(nw, ng) TH_LOG("nth %u: after the failure: %d", nth, ng);
 				EXPECT_TRUE(same_regions(want, got, nw))
 					TH_LOG("nth %u: after the failure, regions differ", nth);
@@ -580,14 +590,14 @@ TEST(fail_nth)
 		EXPECT_GT(MAX_NTH, nth);
 		injected += nth - 1;
 		/* After all that, the answer is the same */
-		ng = resv_query(ioas.iommufd, id, got, RESV_MAX);
+		ng = resv_query(ioas->iommufd, id, got, RESV_MAX);
 		ASSERT_EQ(nw, ng);
 		EXPECT_TRUE(same_regions(want, got, nw));
 	}
 	EXPECT_LT(0, failed);
 	printf("# IOMMU_GET_RESV_REGIONS: %u failures injected, %u failed cleanly\n",
 	       injected, failed);
-	resv_ioas_close(&ioas);
+	resv_be_close(&self->be);
 }
 
 TEST_HARNESS_MAIN

@@ -38,7 +38,6 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAX_EDUS	64
 #define BUF_PAGES	16
 
 /* A's own region, made by the injector: inside both apertures */
@@ -417,10 +416,10 @@ static void mapper(struct stress_stats *st, bool iommufd, int group, const char 
 static void reader(struct stress_stats *st, double until)
 {
 	static const char * const files[] = { "reserved_regions", "reserved_regions_detail" };
-	int groups[256], n, g, f, err;
+	int groups[RESV_MAX_GROUPS], n, g, f, err;
 
 	while (now() < until) {
-		n = resv_list_groups(groups, 256);
+		n = resv_list_groups(groups, RESV_MAX_GROUPS);
 		for (g = 0; g < n; g++) {
 			for (f = 0; f < 2; f++) {
 				if (resv_read_group_file(groups[g], files[f], &err))
@@ -540,12 +539,16 @@ FIXTURE(stress) {
 	bool r_injected;
 	struct stress_stats *st;
 	unsigned int seconds;
+	/* The fuzzer's buffer, and H's container and K's IOAS that it calls */
+	uint8_t *buf;
+	long page;
+	struct resv_be type1_h, iommufd_k;
 };
 
 FIXTURE_SETUP(stress)
 {
-	char bdf[MAX_EDUS][16];
-	int group[MAX_EDUS], i, n;
+	char bdf[RESV_MAX_DEVS][16];
+	int group[RESV_MAX_DEVS], i, n;
 
 	self->seconds = env_uint("RESV_STRESS_SECONDS", 20);
 	self->st = mmap(NULL, sizeof(*self->st), PROT_READ | PROT_WRITE,
@@ -554,11 +557,10 @@ FIXTURE_SETUP(stress)
 	memset(self->st, 0, sizeof(*self->st));
 
 	/* A and B share group G; H and K are edus of two other groups. */
+	RESV_SKIP_UNLESS(return, RESV_NEED_EDU);
 	self->group = resv_hotplug_pair_ready(self->a, self->b, true);
-	if (self->group == -ENODEV)
-		SKIP(return, "no edu device");
 	ASSERT_LE(0, self->group) TH_LOG("no two edu devices share a group (%d)", self->group);
-	n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, MAX_EDUS);
+	n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, RESV_MAX_DEVS);
 	self->group_h = -1;
 	self->group_k = -1;
 	for (i = 0; i < n; i++) {
@@ -577,21 +579,25 @@ FIXTURE_SETUP(stress)
 	ASSERT_EQ(self->group_h, resv_bind_vfio(self->h));
 	ASSERT_EQ(self->group_k, resv_bind_vfio(self->k));
 	/* The cdevs appear once a device is bound to vfio-pci. */
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD);
+	resv_be_init(&self->type1_h, false);
+	resv_be_init(&self->iommufd_k, true);
+	self->page = sysconf(_SC_PAGESIZE);
+	self->buf = mmap(NULL, (BUF_PAGES + 1) * self->page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
 }
 
 FIXTURE_TEARDOWN(stress)
 {
-	char r[64];
-
 	if (self->a[0] && !resv_pci_present(self->a))
 		resv_pci_rescan(self->a);
-	if (self->r_injected) {
-		snprintf(r, sizeof(r), "%s 0", self->a);
-		resv_write_file(RESV_INJECT, r);
-	}
+	if (self->r_injected)
+		resv_inject(self->a, 0, 0, 0, 0, false);
 	resv_pci_unbind(self->a);
+	resv_be_close(&self->type1_h);
+	resv_be_close(&self->iommufd_k);
+	munmap(self->buf, (BUF_PAGES + 1) * self->page);
 	munmap(self->st, sizeof(*self->st));
 }
 
@@ -607,13 +613,8 @@ TEST_F_TIMEOUT(stress, races, 3600)
 	 * R: A's alone, kept across its removal (the injector keys it by
 	 * name); the teardown removes it (this test keeps root).
 	 */
-	if (!access(RESV_INJECT, W_OK)) {
-		char r[128];
-
-		snprintf(r, sizeof(r), "%s 1 0x%llx 0x%llx 0x%llx", self->a,
-			 (unsigned long long)R_START, (unsigned long long)R_SIZE,
-			 (unsigned long long)R_SIZE);
-		ASSERT_EQ(0, resv_write_file(RESV_INJECT, r));
+	if (!resv_missing(RESV_NEED_INJECT)) {
+		ASSERT_EQ(0, resv_inject(self->a, 1, R_START, R_SIZE, R_SIZE, false));
 		self->r_injected = true;
 	}
 	for (round = 0; round < 2; round++) {
@@ -922,23 +923,20 @@ TEST_F_TIMEOUT(stress, fuzz, 3600)
 	unsigned int seed = env_uint("RESV_FUZZ_SEED", 1);
 	unsigned int calls = env_uint("RESV_FUZZ_CALLS", 20000), i;
 	double until = now() + self->seconds;
-	struct resv_be be = { .iommufd = true };
 	struct fuzz f = { .seed = seed * 0x9e3779b97f4a7c15ULL + 1 };
-	int gfd = -1;
 
 	printf("# fuzz: seed %u (RESV_FUZZ_SEED=%u replays it)\n", seed, seed);
-	f.page = sysconf(_SC_PAGESIZE);
-	f.buf = mmap(NULL, (BUF_PAGES + 1) * f.page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, f.buf);
+	f.page = self->page;
+	f.buf = self->buf;
 	ASSERT_EQ(0, mprotect(f.buf + BUF_PAGES * f.page, f.page, PROT_NONE));
 	f.group_h = self->group_h;
 	f.group_k = self->group_k;
 	f.h = self->h;
 	f.k = self->k;
-	f.container = resv_type1_container(self->group_h, &gfd);
-	ASSERT_LE(0, f.container);
-	ASSERT_EQ(0, resv_ioas_attach(self->k, &f.ioas));
+	ASSERT_EQ(0, resv_be_open(&self->type1_h, self->group_h, self->h));
+	f.container = self->type1_h.container;
+	ASSERT_EQ(0, resv_be_open(&self->iommufd_k, self->group_k, self->k));
+	f.ioas = self->iommufd_k.ioas;
 	/* Edges for both groups' ranges; both are read again after each map. */
 	f.nr = resv_read_group(self->group_h, f.r, RESV_MAX);
 	ASSERT_LT(0, f.nr);
@@ -966,18 +964,14 @@ TEST_F_TIMEOUT(stress, fuzz, 3600)
 		EXPECT_EQ(0, ioctl(f.ioas.iommufd, IOMMU_IOAS_ALLOW_IOVAS, &allow));
 		EXPECT_EQ(0, resv_ioas_unmap(&f.ioas, 0, UINT64_MAX));
 	}
-	be.ioas = f.ioas;
-	if (!ranges_agree(&be, self->group_k, self->k))
+	if (!ranges_agree(&self->iommufd_k, self->group_k, self->k))
 		problem(&st->mismatches,
 			"fuzz: the IOAS's usable ranges are not the complement of sysfs");
-	be.iommufd = false;
-	be.container = f.container;
-	be.gfd = gfd;
-	if (!ranges_agree(&be, self->group_h, self->h))
+	if (!ranges_agree(&self->type1_h, self->group_h, self->h))
 		problem(&st->mismatches,
 			"fuzz: the container's usable ranges are not the complement of sysfs");
-	resv_be_close(&be);
-	resv_ioas_close(&f.ioas);
+	resv_be_close(&self->type1_h);
+	resv_be_close(&self->iommufd_k);
 
 	printf("# fuzz: seed %u: %lu calls; violations %lu, unexpected errors %lu,\n",
 	       seed, st->calls, st->violations, st->unexpected);

@@ -6,16 +6,14 @@
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
 
-#define MAX_GROUPS 256
-
 FIXTURE(groups) {
-	int groups[MAX_GROUPS];
+	int groups[RESV_MAX_GROUPS];
 	int nr;
 };
 
 FIXTURE_SETUP(groups)
 {
-	self->nr = resv_list_groups(self->groups, MAX_GROUPS);
+	self->nr = resv_list_groups(self->groups, RESV_MAX_GROUPS);
 	if (self->nr == -ENOENT)
 		SKIP(return, "no %s: IOMMU disabled?", RESV_GROUPS_DIR);
 	ASSERT_LT(0, self->nr) TH_LOG("no IOMMU groups");

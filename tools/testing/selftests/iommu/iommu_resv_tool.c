@@ -10,12 +10,10 @@
  * device, as the detailed file lists it. Set
  * IOMMU_RESV_TOOL to the tool's path (default: iommu-resv on $PATH).
  */
-#include <sys/mman.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
-
-#define MAX_DEVS	16
 
 static const char *tool(void)
 {
@@ -34,63 +32,78 @@ static int tool_check(int group, uint64_t start, uint64_t last)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The edus, whose groups the tests open in type1 containers (@edus.be) */
 FIXTURE(tool) {
-	char bdf[MAX_DEVS][16];
-	int group[MAX_DEVS];
-	int nr;
-	void *buf;
-	long page;
+	struct resv_edus edus;
+	FILE *out;	/* the output of the tool, for the test that reads it */
 };
 
 FIXTURE_SETUP(tool)
 {
 	char cmd[512];
-	int bad = 0;
 
-	self->page = sysconf(_SC_PAGESIZE);
 	snprintf(cmd, sizeof(cmd), "%s --help >/dev/null 2>&1", tool());
 	if (system(cmd))
 		SKIP(return, "no %s", tool());
-	if (access("/dev/vfio/vfio", F_OK))
-		SKIP(return, "no /dev/vfio/vfio");
-	self->nr = resv_bind_edus(self->bdf, self->group, MAX_DEVS, &bad);
-	if (!self->nr)
-		SKIP(return, "no edu device");
-	ASSERT_LT(0, self->nr) TH_LOG("%s: bind to vfio-pci failed", self->bdf[bad]);
-	self->buf = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	RESV_SKIP_UNLESS(return, RESV_NEED_VFIO | RESV_NEED_EDU);
+	RESV_EDUS_SETUP(&self->edus, false, 2, MAP_PRIVATE);
 }
 
 FIXTURE_TEARDOWN(tool)
 {
-	if (self->buf && self->buf != MAP_FAILED)
-		munmap(self->buf, 2 * self->page);
+	if (self->out)
+		pclose(self->out);
+	resv_edus_release(&self->edus);
+}
+
+/* Start the tool with the arguments @fmt makes; its output is @self->out */
+static FILE *run_tool(struct _test_data_tool *self, const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(cmd, sizeof(cmd), "%s ", tool());
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - n, fmt, ap);
+	va_end(ap);
+	self->out = popen(cmd, "r");
+	return self->out;
+}
+
+/* Its exit status, 0 on success; @self->out is closed */
+static int tool_status(struct _test_data_tool *self)
+{
+	int status = pclose(self->out);
+
+	self->out = NULL;
+	return status;
 }
 
 TEST_F(tool, check_agrees_with_vfio)
 {
+	struct resv_edus *e = &self->edus;
 	struct resv_region r[RESV_MAX];
 	struct resv_range u[RESV_MAX];
-	uint64_t pg = self->page;
+	uint64_t pg = e->page;
 	int d, i, k, n, nu, conflicts = 0, clear = 0;
 
-	for (d = 0; d < self->nr; d++) {
-		int container, gfd = -1;
+	for (d = 0; d < e->nr; d++) {
+		int container;
 
-		n = resv_read_group(self->group[d], r, RESV_MAX);
+		n = resv_read_group(e->group[d], r, RESV_MAX);
 		ASSERT_LE(0, n);
 		nu = resv_complement(r, n, 0, RESV_APERTURE_END, u, RESV_MAX);
 		ASSERT_LT(0, nu);
-		container = resv_type1_container(self->group[d], &gfd);
-		ASSERT_LE(0, container);
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
+		container = e->be.container;
 		for (i = 0; i <= n; i++) {
 			/* Each region's edges; then the first usable page */
 			uint64_t st = i < n ? r[i].start & ~(pg - 1) : u[0].start;
-			uint64_t e = i < n ? r[i].end | (pg - 1) : u[0].start + pg - 1;
+			uint64_t end = i < n ? r[i].end | (pg - 1) : u[0].start + pg - 1;
 			const uint64_t probe[][2] = {
-				{ st, pg }, { e - pg + 1, pg }, { st - pg, 2 * pg },
-				{ e - pg + 1, 2 * pg }, { st - pg, pg }, { e + 1, pg },
+				{ st, pg }, { end - pg + 1, pg }, { st - pg, 2 * pg },
+				{ end - pg + 1, 2 * pg }, { st - pg, pg }, { end + 1, pg },
 			};
 
 			for (k = 0; k < ARRAY_SIZE(probe); k++) {
@@ -99,14 +112,14 @@ TEST_F(tool, check_agrees_with_vfio)
 
 				if (last < probe[k][0] || last > RESV_APERTURE_END)
 					continue;
-				mapped = resv_type1_map(container, self->buf, probe[k][0],
+				mapped = resv_type1_map(container, e->buf, probe[k][0],
 							probe[k][1]);
 				if (!mapped)
 					resv_type1_unmap(container, probe[k][0], probe[k][1]);
-				verdict = tool_check(self->group[d], probe[k][0], last);
+				verdict = tool_check(e->group[d], probe[k][0], last);
 				EXPECT_EQ(mapped ? 1 : 0, verdict)
 					TH_LOG("%s group %d: 0x%llx-0x%llx: map %d, tool %d",
-					       self->bdf[d], self->group[d],
+					       e->bdf[d], e->group[d],
 					       (unsigned long long)probe[k][0],
 					       (unsigned long long)last, mapped, verdict);
 				if (verdict)
@@ -115,8 +128,7 @@ TEST_F(tool, check_agrees_with_vfio)
 					clear++;
 			}
 		}
-		close(gfd);
-		close(container);
+		resv_be_close(&e->be);
 	}
 	/* Both verdicts occurred */
 	EXPECT_LT(0, conflicts);
@@ -144,23 +156,20 @@ static void count_pages(uint64_t s, uint64_t e, const uint64_t *sz, int nsz, uin
 TEST_F(tool, holes_agree_with_vfio)
 {
 	const uint64_t sz[3] = { 0x1000, 0x200000, 0x40000000 };
-	char cmd[512], line[512], want[128];
+	struct resv_edus *e = &self->edus;
+	char line[512], want[128];
 	struct resv_range u[RESV_MAX];
-	int d, i, nu, gfd = -1, container, lines, nsz;
+	int d, i, nu, lines, nsz;
 	uint64_t n[3], last;
 	FILE *f;
 
-	for (d = 0; d < self->nr; d++) {
-		container = resv_type1_container(self->group[d], &gfd);
-		ASSERT_LE(0, container);
-		nu = resv_type1_iova_ranges(container, u, RESV_MAX);
-		close(gfd);
-		close(container);
+	for (d = 0; d < e->nr; d++) {
+		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
+		nu = resv_be_ranges(&e->be, u, RESV_MAX);
+		resv_be_close(&e->be);
 		ASSERT_LT(0, nu);
 
-		snprintf(cmd, sizeof(cmd), "%s holes --group %d --ranges 0-0xffffffff",
-			 tool(), self->group[d]);
-		f = popen(cmd, "r");
+		f = run_tool(self, "holes --group %d --ranges 0-0xffffffff", e->group[d]);
 		ASSERT_NE(NULL, f);
 		ASSERT_NE(NULL, fgets(line, sizeof(line), f));
 		/* Both arches' IOMMUs here offer 2M and 1G (VT-d says so) */
@@ -172,12 +181,12 @@ TEST_F(tool, holes_agree_with_vfio)
 		while (fgets(line, sizeof(line), f)) {
 			if (!strncmp(line, "usable ", 7)) {
 				/* The next VFIO range, which must start below 4 GiB */
-				ASSERT_LT(i, nu) TH_LOG("group %d: extra %s", self->group[d], line);
+				ASSERT_LT(i, nu) TH_LOG("group %d: extra %s", e->group[d], line);
 				ASSERT_GT(0x100000000ULL, u[i].start) TH_LOG("extra %s", line);
 				last = u[i].end < 0xffffffffULL ? u[i].end : 0xffffffffULL;
 				snprintf(want, sizeof(want), "usable 0x%016llx-0x%016llx\n",
 					 (unsigned long long)u[i].start, (unsigned long long)last);
-				EXPECT_STREQ(want, line) TH_LOG("group %d", self->group[d]);
+				EXPECT_STREQ(want, line) TH_LOG("group %d", e->group[d]);
 				count_pages(u[i].start, last, sz, nsz, n);
 				i++;
 				lines++;
@@ -187,35 +196,35 @@ TEST_F(tool, holes_agree_with_vfio)
 					 (unsigned long long)n[2], (unsigned long long)n[1],
 					 (unsigned long long)n[0],
 					 (unsigned long long)(n[0] + n[1] + n[2]));
-				EXPECT_STREQ(want, line) TH_LOG("group %d", self->group[d]);
+				EXPECT_STREQ(want, line) TH_LOG("group %d", e->group[d]);
 			}
 		}
-		EXPECT_EQ(0, pclose(f));
+		EXPECT_EQ(0, tool_status(self));
 		for (i = 0; i < nu && u[i].start < 0x100000000ULL; i++)
 			;
 		EXPECT_EQ(i, lines) TH_LOG("group %d: VFIO has %d usable ranges below 4 GiB",
-					   self->group[d], i);
+					   e->group[d], i);
 	}
 }
 
 TEST_F(tool, list_names_every_group_and_device)
 {
+	struct resv_edus *e = &self->edus;
 	static char text[1 << 18];
-	char cmd[512], want[64];
+	char want[64];
 	size_t len;
 	FILE *f;
 	int d;
 
-	snprintf(cmd, sizeof(cmd), "%s list", tool());
-	f = popen(cmd, "r");
+	f = run_tool(self, "list");
 	ASSERT_NE(NULL, f);
 	len = fread(text, 1, sizeof(text) - 1, f);
 	text[len] = '\0';
-	ASSERT_EQ(0, pclose(f));
-	for (d = 0; d < self->nr; d++) {
-		snprintf(want, sizeof(want), "group %d\n", self->group[d]);
+	ASSERT_EQ(0, tool_status(self));
+	for (d = 0; d < e->nr; d++) {
+		snprintf(want, sizeof(want), "group %d\n", e->group[d]);
 		EXPECT_NE(NULL, strstr(text, want)) TH_LOG("no \"%s\"", want);
-		snprintf(want, sizeof(want), "  device %s 1234:11e8 vfio-pci\n", self->bdf[d]);
+		snprintf(want, sizeof(want), "  device %s 1234:11e8 vfio-pci\n", e->bdf[d]);
 		EXPECT_NE(NULL, strstr(text, want)) TH_LOG("no \"%s\"", want);
 	}
 }
@@ -227,25 +236,24 @@ TEST_F(tool, list_names_every_group_and_device)
  */
 TEST_F(tool, query_is_detail)
 {
+	struct resv_edus *e = &self->edus;
 	static struct resv_detail d[RESV_MAX];
 	char cmd[512], line[1024], want[1024];
 	int i, k, nd, status;
 	FILE *f;
 
-	if (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK))
-		SKIP(return, "no /dev/iommu or VFIO cdev");
-	snprintf(cmd, sizeof(cmd), "%s query --device %s >/dev/null", tool(), self->bdf[0]);
+	RESV_SKIP_UNLESS(return, RESV_NEED_IOMMUFD);
+	snprintf(cmd, sizeof(cmd), "%s query --device %s >/dev/null", tool(), e->bdf[0]);
 	status = system(cmd);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
 		SKIP(return, "no IOMMU_GET_RESV_REGIONS (the unpatched kernel)");
-	for (i = 0; i < self->nr; i++) {
-		nd = resv_read_detail(self->group[i], d, RESV_MAX);
+	for (i = 0; i < e->nr; i++) {
+		nd = resv_read_detail(e->group[i], d, RESV_MAX);
 		ASSERT_LT(0, nd);
-		snprintf(cmd, sizeof(cmd), "%s query --device %s", tool(), self->bdf[i]);
-		f = popen(cmd, "r");
+		f = run_tool(self, "query --device %s", e->bdf[i]);
 		ASSERT_NE(NULL, f);
 		for (k = 0; k < nd; k++) {
-			if (strcmp(d[k].dev, self->bdf[i]))
+			if (strcmp(d[k].dev, e->bdf[i]))
 				continue;
 			snprintf(want, sizeof(want), "0x%016llx 0x%016llx %s %s %s %s %s\n",
 				 (unsigned long long)d[k].start, (unsigned long long)d[k].end,
@@ -253,11 +261,11 @@ TEST_F(tool, query_is_detail)
 				 resv_iommufd_enforces(d[k].type) ? "enforced" : "not-enforced");
 			if (!fgets(line, sizeof(line), f))
 				line[0] = '\0';
-			EXPECT_STREQ(want, line) TH_LOG("%s", self->bdf[i]);
+			EXPECT_STREQ(want, line) TH_LOG("%s", e->bdf[i]);
 		}
 		EXPECT_EQ(NULL, fgets(line, sizeof(line), f)) TH_LOG("%s: extra line %s",
-								     self->bdf[i], line);
-		EXPECT_EQ(0, pclose(f)) TH_LOG("%s", self->bdf[i]);
+								     e->bdf[i], line);
+		EXPECT_EQ(0, tool_status(self)) TH_LOG("%s", e->bdf[i]);
 	}
 }
 

@@ -5,10 +5,11 @@
  * bound. Run it before anything binds devices (the test VMs put every PCI
  * device behind the IOMMU).
  */
+/* Every PCI device of the VM, not only its edus: more than the others take */
+#define RESV_MAX_DEVS	256
+
 #include "iommu_resv_utils.h"
 #include "../kselftest_harness.h"
-
-#define MAX_DEVS	256
 
 static bool has_driver(const char *bdf)
 {
@@ -20,21 +21,14 @@ static bool has_driver(const char *bdf)
 
 static int list_pci(char bdfs[][16], int max)
 {
-	DIR *d = opendir(RESV_PCI_DIR);
-	struct dirent *e;
-	int n = 0;
+	struct resv_names l = { .out = bdfs, .width = 16, .max = max };
+	int ret = resv_walk_dir(RESV_PCI_DIR, resv_add_name, &l);
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)) && n < max)
-		if (e->d_name[0] != '.')
-			snprintf(bdfs[n++], 16, "%.15s", e->d_name);
-	closedir(d);
-	return n;
+	return ret < 0 ? ret : l.n;
 }
 
 FIXTURE(unbound) {
-	char bdf[MAX_DEVS][16];
+	char bdf[RESV_MAX_DEVS][16];
 	int nr;
 	int unbound;
 };
@@ -45,7 +39,7 @@ FIXTURE_SETUP(unbound)
 
 	if (access(RESV_GROUPS_DIR, F_OK))
 		SKIP(return, "no IOMMU groups");
-	self->nr = list_pci(self->bdf, MAX_DEVS);
+	self->nr = list_pci(self->bdf, RESV_MAX_DEVS);
 	ASSERT_LT(0, self->nr);
 	for (i = 0; i < self->nr; i++)
 		self->unbound += !has_driver(self->bdf[i]);
@@ -112,8 +106,8 @@ TEST_F(unbound, hot_added_device)
 
 	for (i = 0; i < self->nr && !bdf[0]; i++)
 		if (!has_driver(self->bdf[i]) &&
-		    resv_pci_attr(self->bdf[i], "vendor") == 0x1234 &&
-		    resv_pci_attr(self->bdf[i], "device") == 0x11e8)
+		    resv_pci_attr(self->bdf[i], "vendor") == RESV_EDU_VENDOR &&
+		    resv_pci_attr(self->bdf[i], "device") == RESV_EDU_DEVICE)
 			snprintf(bdf, sizeof(bdf), "%s", self->bdf[i]);
 	if (!bdf[0])
 		SKIP(return, "no unbound edu device");

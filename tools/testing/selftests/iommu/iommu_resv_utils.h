@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +31,14 @@
 #define RESV_PCI_DIR	"/sys/bus/pci/devices"
 #define RESV_PLATFORM_DIR	"/sys/bus/platform/devices"
 #define RESV_MAX	512
+#define RESV_MAX_GROUPS	256
+/*
+ * The devices a test takes at most: more edus than the harness's VMs have.
+ * A file that lists other devices too defines it first, larger.
+ */
+#ifndef RESV_MAX_DEVS
+#define RESV_MAX_DEVS	16
+#endif
 /* The test-only injector of reserved regions (CONFIG_IOMMU_RESV_INJECT) */
 #define RESV_INJECT	"/sys/kernel/debug/iommu/resv_inject"
 
@@ -87,23 +96,70 @@ static inline int resv_cmp_start(const void *a, const void *b)
 	return (x->start > y->start) - (x->start < y->start);
 }
 
-/* Groups present now, ascending. Returns the count or -errno. */
-static inline int resv_list_groups(int *groups, int max)
+/*
+ * Call @fn(name, @arg) for each entry of @dir but "." and "..", in readdir
+ * order, until it returns non-zero. Returns that value, 0, or -errno when
+ * @dir cannot be opened.
+ */
+static inline int resv_walk_dir(const char *dir, int (*fn)(const char *, void *), void *arg)
 {
-	DIR *d = opendir(RESV_GROUPS_DIR);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	int n = 0;
+	int ret = 0;
 
 	if (!d)
 		return -errno;
-	while ((e = readdir(d)) && n < max) {
-		if (e->d_name[0] == '.')
-			continue;
-		groups[n++] = atoi(e->d_name);
-	}
+	while (!ret && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			ret = fn(e->d_name, arg);
 	closedir(d);
-	qsort(groups, n, sizeof(*groups), resv_cmp_int);
-	return n;
+	return ret;
+}
+
+/*
+ * Up to @max entries gathered by resv_walk_dir() callbacks into @out:
+ * group numbers, or names in strings of @width bytes (char [][@width]).
+ */
+struct resv_names {
+	void *out;
+	size_t width;
+	int n, max;
+	bool (*keep)(const char *name);	/* NULL: every entry */
+};
+
+static inline int resv_add_group(const char *name, void *arg)
+{
+	struct resv_names *l = arg;
+
+	if (l->n == l->max)
+		return 1;
+	((int *)l->out)[l->n++] = atoi(name);
+	return 0;
+}
+
+/* Groups present now, ascending. Returns the count or -errno. */
+static inline int resv_list_groups(int *groups, int max)
+{
+	struct resv_names l = { .out = groups, .max = max };
+	int ret = resv_walk_dir(RESV_GROUPS_DIR, resv_add_group, &l);
+
+	if (ret < 0)
+		return ret;
+	qsort(groups, l.n, sizeof(*groups), resv_cmp_int);
+	return l.n;
+}
+
+/* The entry names that @l->keep() keeps (cut to fit), into @l->out */
+static inline int resv_add_name(const char *name, void *arg)
+{
+	struct resv_names *l = arg;
+
+	if (l->n == l->max)
+		return 1;
+	if (!l->keep || l->keep(name))
+		snprintf((char *)l->out + l->n++ * l->width, l->width, "%.*s",
+			 (int)l->width - 1, name);
+	return 0;
 }
 
 /*
@@ -157,22 +213,21 @@ static inline char *resv_read_group_file(int group, const char *name, int *err)
 	return buf;
 }
 
+static inline int resv_count_entry(const char *name, void *arg)
+{
+	++*(int *)arg;
+	return 0;
+}
+
 /* How many devices @group has now, or -errno */
 static inline int resv_group_size(int group)
 {
 	char path[64];
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
+	int n = 0, ret;
 
 	snprintf(path, sizeof(path), RESV_GROUPS_DIR "/%d/devices", group);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
+	ret = resv_walk_dir(path, resv_count_entry, &n);
+	return ret < 0 ? ret : n;
 }
 
 /* Regions of a group from the legacy file; -errno, or -EBADMSG on a bad line. */
@@ -458,25 +513,31 @@ static inline unsigned int resv_pci_attr(const char *bdf, const char *attr)
 	return strtoul(buf, NULL, 16);
 }
 
+struct resv_pci_id {
+	struct resv_names l;
+	unsigned int vendor, device;
+};
+
+static inline int resv_add_pci_id(const char *name, void *arg)
+{
+	struct resv_pci_id *id = arg;
+
+	if (resv_pci_attr(name, "vendor") != id->vendor ||
+	    resv_pci_attr(name, "device") != id->device)
+		return id->l.n == id->l.max;
+	return resv_add_name(name, &id->l);
+}
+
 /* BDFs of PCI devices with this vendor:device, in sysfs order. */
 static inline int resv_find_pci(unsigned int vendor, unsigned int device,
 				char bdfs[][16], int max)
 {
-	DIR *d = opendir(RESV_PCI_DIR);
-	struct dirent *e;
-	int n = 0;
+	struct resv_pci_id id = {
+		.l = { .out = bdfs, .width = 16, .max = max }, .vendor = vendor, .device = device,
+	};
+	int ret = resv_walk_dir(RESV_PCI_DIR, resv_add_pci_id, &id);
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)) && n < max) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (resv_pci_attr(e->d_name, "vendor") == vendor &&
-		    resv_pci_attr(e->d_name, "device") == device)
-			snprintf(bdfs[n++], 16, "%.15s", e->d_name);
-	}
-	closedir(d);
-	return n;
+	return ret < 0 ? ret : id.l.n;
 }
 
 /* The sysfs directory of a PCI device (by BDF) or else a platform device. */
@@ -537,8 +598,8 @@ static inline int resv_bind_vfio(const char *bdf)
 /* An edu outside @group, or -ENOENT */
 static inline int resv_other_edu(int group, char bdf[16])
 {
-	char all[64][16];
-	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, all, 64);
+	char all[RESV_MAX_DEVS][16];
+	int i, n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, all, RESV_MAX_DEVS);
 
 	for (i = 0; i < n; i++) {
 		int g = resv_device_group(all[i]);
@@ -568,6 +629,82 @@ static inline int resv_bind_edus(char bdf[][16], int *group, int max, int *faile
 		}
 	}
 	return n;
+}
+
+/* The first edu, bound to vfio-pci: its group, or -errno (-ENODEV: none) */
+static inline int resv_first_edu(char bdf[16])
+{
+	char found[1][16];
+
+	if (resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, found, 1) != 1)
+		return -ENODEV;
+	memcpy(bdf, found[0], 16);
+	return resv_bind_vfio(bdf);
+}
+
+/* What a test cannot run without: it skips where the system lacks one */
+#define RESV_NEED_VFIO		0x01	/* VFIO type1: /dev/vfio/vfio */
+#define RESV_NEED_IOMMUFD	0x02	/* /dev/iommu and VFIO cdevs */
+#define RESV_NEED_DETAIL	0x04	/* reserved_regions_detail: the series */
+#define RESV_NEED_INJECT	0x08	/* the test-only injector */
+#define RESV_NEED_EDU		0x10	/* an edu device */
+#define RESV_NEED_FAIL_NTH	0x20	/* fail-nth, and the injector to make groups gather */
+
+/* Why the system cannot run a test that needs @needs, or NULL if it can */
+static inline const char *resv_missing(unsigned int needs)
+{
+	char bdf[1][16];
+
+	if ((needs & RESV_NEED_VFIO) && access("/dev/vfio/vfio", F_OK))
+		return "no /dev/vfio/vfio";
+	if ((needs & RESV_NEED_IOMMUFD) &&
+	    (access("/dev/iommu", F_OK) || access("/dev/vfio/devices", F_OK)))
+		return "no /dev/iommu or VFIO cdev";
+	if ((needs & RESV_NEED_DETAIL) &&
+	    access(RESV_GROUPS_DIR "/0/reserved_regions_detail", F_OK) &&
+	    access(RESV_GROUPS_DIR "/1/reserved_regions_detail", F_OK))
+		return "no reserved_regions_detail (kernel without the series)";
+	if ((needs & RESV_NEED_INJECT) && access(RESV_INJECT, W_OK))
+		return "no " RESV_INJECT " (CONFIG_IOMMU_RESV_INJECT)";
+	if ((needs & RESV_NEED_EDU) &&
+	    resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, 1) != 1)
+		return "no edu device";
+	if ((needs & RESV_NEED_FAIL_NTH) && !resv_fail_nth_setup())
+		return "no fault injection (CONFIG_FAILSLAB, debugfs)";
+	if ((needs & RESV_NEED_FAIL_NTH) && resv_regather())
+		return "no injector to make groups gather again (CONFIG_IOMMU_RESV_INJECT)";
+	return NULL;
+}
+
+/*
+ * In a test or a fixture setup: SKIP, then @statement, unless the system
+ * has everything @needs names.
+ */
+#define RESV_SKIP_UNLESS(statement, needs) do {				\
+	const char *_why = resv_missing(needs);				\
+									\
+	if (_why)							\
+		SKIP(statement, "%s", _why);				\
+} while (0)
+
+/*
+ * Have the injector give @dev @count reserved regions of @size bytes,
+ * @stride apart from @base; @quiet, without telling the users of gathered
+ * lists. @count 0 takes them away (the injector checks the other numbers
+ * only when they are given: with @quiet). 0 or -errno.
+ */
+static inline int resv_inject(const char *dev, unsigned int count, uint64_t base,
+			      uint64_t stride, uint64_t size, bool quiet)
+{
+	char buf[128];
+
+	if (!count && !quiet)
+		snprintf(buf, sizeof(buf), "%s 0", dev);
+	else
+		snprintf(buf, sizeof(buf), "%s %u 0x%llx 0x%llx 0x%llx%s", dev, count,
+			 (unsigned long long)base, (unsigned long long)stride,
+			 (unsigned long long)size, quiet ? " quiet" : "");
+	return resv_write_file(RESV_INJECT, buf);
 }
 
 /* A type1v2 container holding one group; returns the container fd or -errno. */
@@ -686,6 +823,12 @@ out:
 	return n;
 }
 
+/* Position the /dev/kmsg reader @fd after everything logged so far. */
+static inline void resv_kmsg_skip(int fd)
+{
+	lseek(fd, 0, SEEK_END);
+}
+
 /* /dev/kmsg, positioned after everything logged so far, or -errno. */
 static inline int resv_kmsg_open(void)
 {
@@ -693,11 +836,14 @@ static inline int resv_kmsg_open(void)
 
 	if (fd < 0)
 		return -errno;
-	lseek(fd, 0, SEEK_END);
+	resv_kmsg_skip(fd);
 	return fd;
 }
 
-/* Whether a record logged since resv_kmsg_open() contains every @needle. */
+/*
+ * Whether a record logged since resv_kmsg_open() or resv_kmsg_skip()
+ * contains every @needle.
+ */
 static inline bool resv_kmsg_has(int fd, const char * const *needle, int n)
 {
 	char rec[2048];
@@ -947,13 +1093,19 @@ static inline int resv_ioas_bind(const char *bdf, struct resv_ioas *s)
 	if (s->dev >= 0)
 		return 0;
 	close(s->iommufd);
+	s->iommufd = -1;
 	return s->dev;
 }
 
+/* Close what @s has open (-1: nothing), and mark it closed */
 static inline void resv_ioas_close(struct resv_ioas *s)
 {
-	close(s->dev);
-	close(s->iommufd);
+	if (s->dev >= 0)
+		close(s->dev);
+	if (s->iommufd >= 0)
+		close(s->iommufd);
+	s->dev = -1;
+	s->iommufd = -1;
 }
 
 /* A new, empty IOAS in @s->iommufd becomes @s->id; 0 or -errno. */
@@ -1039,12 +1191,24 @@ static inline int resv_ioas_iova_ranges(struct resv_ioas *s, struct resv_range *
 	return n;
 }
 
-/* A VFIO type1 container or an IOAS holding a group through one device. */
+/*
+ * A VFIO type1 container or an IOAS holding a group through one device.
+ * Its descriptors are -1 while closed (resv_be_init()), so that a fixture's
+ * teardown can close whatever a test left open.
+ */
 struct resv_be {
 	bool iommufd;
 	int container, gfd;
 	struct resv_ioas ioas;
 };
+
+static inline void resv_be_init(struct resv_be *be, bool iommufd)
+{
+	*be = (struct resv_be) {
+		.iommufd = iommufd, .container = -1, .gfd = -1,
+		.ioas = { .iommufd = -1, .dev = -1 },
+	};
+}
 
 static inline int resv_be_open(struct resv_be *be, int group, const char *bdf)
 {
@@ -1054,14 +1218,19 @@ static inline int resv_be_open(struct resv_be *be, int group, const char *bdf)
 	return be->container < 0 ? be->container : 0;
 }
 
+/* Close what @be has open, if anything; it can be opened again */
 static inline void resv_be_close(struct resv_be *be)
 {
 	if (be->iommufd) {
 		resv_ioas_close(&be->ioas);
-	} else {
-		close(be->gfd);
-		close(be->container);
+		return;
 	}
+	if (be->gfd >= 0)
+		close(be->gfd);
+	if (be->container >= 0)
+		close(be->container);
+	be->gfd = -1;
+	be->container = -1;
 }
 
 static inline int resv_be_map(struct resv_be *be, void *buf, uint64_t iova, uint64_t len)
@@ -1144,8 +1313,9 @@ static inline bool resv_is_function0(const char *bdf)
  */
 static inline int resv_hotplug_pair(char a[16], char b[16], bool a_function0)
 {
-	char bdf[64][16];
-	int i, j, group[64], n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, 64);
+	char bdf[RESV_MAX_DEVS][16];
+	int i, j, group[RESV_MAX_DEVS];
+	int n = resv_find_pci(RESV_EDU_VENDOR, RESV_EDU_DEVICE, bdf, RESV_MAX_DEVS);
 
 	if (n <= 0)
 		return -ENODEV;
@@ -1181,6 +1351,50 @@ static inline int resv_hotplug_pair_ready(char a[16], char b[16], bool a_functio
 		return ret;
 	ret = resv_bind_vfio(b);
 	return ret < 0 ? ret : ret == group ? group : -EXDEV;
+}
+
+/*
+ * The fixture of the tests that take every edu: the edus, bound to vfio-pci,
+ * @size bytes of anonymous memory at @buf for them to map, and the backend
+ * a test opens (@be): the fixture's teardown, resv_edus_release(), closes
+ * what a test left open and unmaps @buf, whichever ASSERT ended the test.
+ */
+struct resv_edus {
+	char bdf[RESV_MAX_DEVS][16];
+	int group[RESV_MAX_DEVS];
+	int nr;
+	int failed;		/* the edu that would not bind */
+	long page;
+	void *buf;
+	size_t size;
+	struct resv_be be;
+};
+
+/*
+ * The FIXTURE_SETUP part, after RESV_SKIP_UNLESS(return, ... | RESV_NEED_EDU):
+ * bind every edu to vfio-pci and map @pages pages (@flags: MAP_PRIVATE, or
+ * MAP_SHARED) for @e, whose backend is iommufd if @iommufd, else type1.
+ */
+#define RESV_EDUS_SETUP(e, iommufd, pages, flags) do {				\
+	struct resv_edus *_e = (e);						\
+										\
+	_e->page = sysconf(_SC_PAGESIZE);					\
+	resv_be_init(&_e->be, iommufd);						\
+	_e->nr = resv_bind_edus(_e->bdf, _e->group, RESV_MAX_DEVS, &_e->failed);	\
+	ASSERT_LT(0, _e->nr) TH_LOG("%s: bind to vfio-pci failed: %s",		\
+				    _e->bdf[_e->failed], strerror(-_e->nr));	\
+	_e->size = (pages) * _e->page;						\
+	_e->buf = mmap(NULL, _e->size, PROT_READ | PROT_WRITE,			\
+		       (flags) | MAP_ANONYMOUS, -1, 0);				\
+	ASSERT_NE(MAP_FAILED, _e->buf);						\
+} while (0)
+
+/* The FIXTURE_TEARDOWN of a fixture set up by RESV_EDUS_SETUP() */
+static inline void resv_edus_release(struct resv_edus *e)
+{
+	resv_be_close(&e->be);
+	if (e->buf && e->buf != MAP_FAILED)
+		munmap(e->buf, e->size);
 }
 
 #endif /* __SELFTESTS_IOMMU_RESV_UTILS_H */
