@@ -185,3 +185,9 @@ else
 	say "series unchanged: $n patch(es) on $(cat "$out/base.version") ($(git_t rev-parse --short HEAD))"
 fi
 git_t tag -f series-head >/dev/null
+
+# The repository's MAINTAINERS shows the entry the series adds, as it adds it.
+entry() { awk '/^IOMMU RESERVED REGIONS$/ { f = 1 } f && /^$/ { exit } f' "$1"; }
+if [ -f "$top/patches/series" ] && ! cmp -s <(entry "$top/MAINTAINERS") <(entry "$tree/MAINTAINERS"); then
+	die "MAINTAINERS here differs from the entry the series adds (diff <(sed 1,6d MAINTAINERS) against the assembled tree's IOMMU RESERVED REGIONS entry)"
+fi
