@@ -79,13 +79,14 @@ bench: deps tree
 stress:
 	@$(H)/harness.sh stress
 
-# With the assembled tree's UAPI headers, for "iommu-resv query"
+# With the assembled tree's UAPI headers, for "iommu-resv query"; built by its
+# own Makefile in $(OUT)/tool
 tool: tree
 	@mkdir -p $(OUT)/tool
 	@$(MAKE) -s -C $(OUT)/patched/src O=$(OUT)/tool/obj headers_install \
 		ARCH=$(patsubst aarch64,arm64,$(shell uname -m)) INSTALL_HDR_PATH=$(OUT)/tool/hdr
-	$(CC) -O2 -Wall -Wextra -isystem $(OUT)/tool/hdr/include -o $(OUT)/tool/iommu-resv \
-		tools/iommu/iommu-resv.c
+	$(MAKE) --no-print-directory -B -C $(OUT)/tool -f $(CURDIR)/tools/iommu/Makefile \
+		VPATH=$(CURDIR)/tools/iommu KHDR_INCLUDES="-isystem $(OUT)/tool/hdr/include" iommu-resv
 
 tree: deps
 	@$(H)/assemble.sh $(CURDIR) $(OUT)

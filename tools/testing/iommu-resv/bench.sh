@@ -13,6 +13,8 @@
 # a run for one arch keeps the other's.
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
+# shellcheck source=tools/testing/iommu-resv/arches.sh
+. "$here/arches.sh"
 top=$(realpath "$here/../../..")
 OUT=$(realpath "${OUT:-$top/out}")
 arch=${ARCH:-x86_64} trials=${TRIALS:-5}
@@ -24,7 +26,7 @@ if [ "${ICOUNT:-}" = 1 ]; then
 fi
 bdir=$OUT/bench
 die() { echo "bench: error: $*" >&2; exit 2; }
-case $arch in x86_64|arm64) ;; *) die "unknown ARCH '$arch'" ;; esac
+arch_fact "$arch" qemu >/dev/null || die "unknown ARCH '$arch'"
 [[ $trials =~ ^[1-9][0-9]*$ ]] || die "TRIALS must be a positive number"
 
 echo "bench: building the patched and the unpatched kernel for $arch (if needed)"
@@ -33,28 +35,18 @@ ARCH=$arch BASELINE=1 "$here/harness.sh" build >/dev/null || die "building the u
 
 mkdir -p "$bdir"
 guest=$OUT/guest/$arch
-case $arch in
-x86_64) cc=gcc bb=/bin/busybox ;;
-arm64) cc=aarch64-linux-gnu-gcc bb=$OUT/deps/busybox-arm64/bin/busybox ;;
-esac
-# -Wno-format-truncation: with MAX_DEVS 512, aarch64 gcc 12 warns that a BDF
-# string from the 512 x 16-byte array may be 8 KiB long (a false positive)
-"$cc" -static -O2 -Wall -Werror -Wno-format-truncation -D_GNU_SOURCE -isystem "$OUT/patched/build/$arch/hdr/include" \
-	-I "$OUT/patched/src/tools/testing/selftests/iommu" -I "$OUT/patched/src/tools/testing/selftests" \
-	-o "$guest/resv-bench" "$here/guest/resv-bench.c" || die "building resv-bench failed"
+mkdir -p "$guest"
+(unset MAKEFLAGS MFLAGS MAKELEVEL; make -s -B -C "$here/guest" OUTPUT="$guest" \
+	CC="$(arch_fact "$arch" cross)gcc" KHDR_INCLUDES="-isystem $OUT/patched/build/$arch/hdr/include" \
+	SELFTESTS="$OUT/patched/src/tools/testing/selftests" "$guest/resv-bench") ||
+	die "building resv-bench failed"
 # RESV_BENCH_BIG=1 (kernel command line): the boot of the 512-device group
 cat > "$bdir/run-bench.sh" <<'RUN'
 #!/bin/sh
 [ "${RESV_BENCH_BIG:-}" = 1 ] && exec /bin/resv-bench sysfs attach
 exec /bin/resv-bench map regions sysfs attach
 RUN
-# The kernel's initramfs packer, built for this host (make check builds it too)
-gen=$OUT/host/gen_init_cpio
-if [ ! -x "$gen" ]; then
-	mkdir -p "$OUT/host"
-	gcc -O2 -o "$gen" "$OUT/patched/src/usr/gen_init_cpio.c" || die "building gen_init_cpio failed"
-fi
-"$here/mkinitramfs.sh" "$arch" "$bdir/bench-$arch.cpio.gz" "$gen" "$bb" \
+"$here/mkinitramfs.sh" "$OUT" "$arch" "$bdir/bench-$arch.cpio.gz" \
 	"bin:resv-bench=$guest/resv-bench" "run-me=$bdir/run-bench.sh" >/dev/null
 
 # Groups of 8 and 64 devices: a PCIe-to-PCI bridge and 7 or 63 edu functions
@@ -104,16 +96,16 @@ for t in $(seq 1 "$trials"); do
 	[ $((t % 2)) = 0 ] && order="base patched"
 	for v in $order; do
 		log=$bdir/trial$t-$v.log
-		"$here/vmrun.py" --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
-			--initrd "$bdir/bench-$arch.cpio.gz" --mode run --logdir "$bdir/logs" \
+		"$here/vmrun.py" run --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
+			--initrd "$bdir/bench-$arch.cpio.gz" --logdir "$bdir/logs" \
 			--label "bench-$arch-$v-$t" --timeout 900 --extra "$extra" "${accel[@]}" > "$log" 2>&1 ||
 			die "trial $t ($v) failed: $log"
 		grep -c '^BENCH ' "$log" >/dev/null || die "trial $t ($v): no BENCH lines in $log"
 		awk -v t="$t" -v v="$v" '/^BENCH / { print t "\t" v "\t" $2 "\t" $3 }' "$log" >> "$samples"
 		for b in "${big[@]}"; do
 			log=$bdir/trial$t-$v-$b.log
-			"$here/vmrun.py" --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
-				--initrd "$bdir/bench-$arch.cpio.gz" --mode run --logdir "$bdir/logs" \
+			"$here/vmrun.py" run --arch "$arch" --firmware dt --kernel "$OUT/$v/build/$arch/kernel.img" \
+				--initrd "$bdir/bench-$arch.cpio.gz" --logdir "$bdir/logs" \
 				--label "bench-$arch-$v-$t-$b" --timeout 1800 --cmdline RESV_BENCH_BIG=1 \
 				--topology "$here/topology/x86_64-512.qemu" --extra "$bx" "${accel[@]}" \
 				> "$log" 2>&1 || die "trial $t ($v, 512 devices) failed: $log"

@@ -7,26 +7,31 @@ set -euo pipefail
 : "${DEBIAN_KVER:=6.12.118-1~deb12u1}"	# the base the series is tested on
 out=${1:-out}
 
-pkgs=(qemu-system-x86 seabios qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-s390x-linux-gnu
-      libc6-dev-arm64-cross busybox-static flex bison bc libelf-dev libssl-dev
-      cpio ccache sparse xz-utils python3 python3-ply python3-git python3-docutils perl kmod rsync
-      dwarves clang-format device-tree-compiler)
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=tools/testing/iommu-resv/arches.sh
+. "$here/arches.sh"
+OUT=$out	# for "$OUT" in arches.conf
+
+# The host's tools; each arch's packages (QEMU, firmware, compiler) are in arches.conf.
+pkgs=(flex bison bc libelf-dev libssl-dev cpio ccache sparse xz-utils python3 python3-ply
+      python3-git python3-docutils perl kmod rsync dwarves clang-format device-tree-compiler)
 # Checked by file so that an equivalent install (e.g. a newer qemu) counts.
 declare -A need_file=(
-	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
-	[seabios]=/usr/share/seabios/bios-256k.bin
-	[qemu-system-arm]=/usr/bin/qemu-system-aarch64
-	[qemu-efi-aarch64]=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd
-	[gcc-aarch64-linux-gnu]=/usr/bin/aarch64-linux-gnu-gcc
-	[gcc-arm-linux-gnueabihf]=/usr/bin/arm-linux-gnueabihf-gcc
-	[gcc-s390x-linux-gnu]=/usr/bin/s390x-linux-gnu-gcc
-	[busybox-static]=/bin/busybox
 	[ccache]=/usr/bin/ccache
 	[sparse]=/usr/bin/sparse
 	[python3]=/usr/bin/python3
 	[clang-format]=/usr/bin/clang-format
 	[device-tree-compiler]=/usr/bin/dtc
 )
+# A foreign arch's busybox: its package, unpacked (not installed) under OUT.
+declare -A foreign_bb=()
+for a in $(arch_names); do
+	for d in $(arch_fact "$a" debs); do
+		pkgs+=("${d%%=*}")
+		[ "${d#*=}" = "$d" ] || need_file[${d%%=*}]=${d#*=}
+	done
+	p=$(arch_fact "$a" busybox_deb) && foreign_bb[$p]=$(arch_fact "$a" busybox)
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -40,16 +45,26 @@ src_pkg=""
 if [ -z "${KERNEL_SRC:-}" ] && ! dpkg-query -W -f='${Status}' linux-source-6.12 2>/dev/null | grep -q 'ok installed'; then
 	src_pkg=linux-source-6.12
 fi
-arm_bb=$out/deps/busybox-arm64/bin/busybox
+# foreign_bb_missing: the busybox packages of foreign arches not unpacked yet.
+foreign_bb_missing() {
+	local p
+	for p in "${!foreign_bb[@]}"; do
+		[ -x "${foreign_bb[$p]}" ] || echo "$p"
+	done
+}
+bb_missing=$(foreign_bb_missing)
 
-if [ ${#missing[@]} -eq 0 ] && [ -z "$src_pkg" ] && [ -x "$arm_bb" ]; then
+if [ ${#missing[@]} -eq 0 ] && [ -z "$src_pkg" ] && [ -z "$bb_missing" ]; then
 	exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing: ${missing[*]} $src_pkg${src_pkg:+ }$([ -x "$arm_bb" ] || echo busybox-static:arm64)" >&2
+	# shellcheck disable=SC2086 # one word per package
+	echo "deps: missing:" "${missing[@]}" $src_pkg $bb_missing >&2
 	echo "deps: run as root: apt-get update && apt-get install -y ${missing[*]} ${src_pkg:+linux-source-6.12=$DEBIAN_KVER}" >&2
-	[ -x "$arm_bb" ] || echo "deps: and: dpkg --add-architecture arm64 && apt-get update && apt-get download busybox-static:arm64 && dpkg-deb -x busybox-static_*_arm64.deb $out/deps/busybox-arm64" >&2
+	for p in $bb_missing; do
+		echo "deps: and: dpkg --add-architecture ${p#*:} && apt-get update && apt-get download $p && dpkg-deb -x ${p%:*}_*_${p#*:}.deb ${foreign_bb[$p]%/bin/busybox}" >&2
+	done
 	exit 1
 fi
 
@@ -81,15 +96,16 @@ if [ -n "$src_pkg" ]; then
 	echo "deps: installing linux-source-6.12=$ver"
 	apt_install "linux-source-6.12=$ver"
 fi
-if [ ! -x "$arm_bb" ]; then
-	# The guest's /bin/busybox for arm64: Debian's static build, unpacked, not installed.
-	dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64; apt_updated=""; }
+for p in $bb_missing; do
+	# The guest's /bin/busybox of a foreign arch: Debian's static build, unpacked, not installed.
+	pa=${p#*:} dir=${foreign_bb[$p]%/bin/busybox}
+	dpkg --print-foreign-architectures | grep -qx "$pa" || { dpkg --add-architecture "$pa"; apt_updated=""; }
 	apt_update
 	d=$(mktemp -d); chmod 755 "$d"
-	(cd "$d" && apt-get download -qq busybox-static:arm64 >/dev/null 2>&1)
-	mkdir -p "$out/deps/busybox-arm64"
-	dpkg-deb -x "$d"/busybox-static_*_arm64.deb "$out/deps/busybox-arm64"
+	(cd "$d" && apt-get download -qq "$p" >/dev/null 2>&1)
+	mkdir -p "$dir"
+	dpkg-deb -x "$d/${p%:*}"_*_"$pa".deb "$dir"
 	rm -rf "$d"
-	[ -x "$arm_bb" ] || { echo "deps: error: busybox-static:arm64 has no bin/busybox" >&2; exit 1; }
-	echo "deps: busybox-static:arm64 unpacked in $out/deps/busybox-arm64"
-fi
+	[ -x "${foreign_bb[$p]}" ] || { echo "deps: error: $p has no bin/busybox" >&2; exit 1; }
+	echo "deps: $p unpacked in $dir"
+done

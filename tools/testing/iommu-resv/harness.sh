@@ -13,6 +13,8 @@
 set -uo pipefail
 
 here=$(dirname "$(realpath "$0")")
+# shellcheck source=tools/testing/iommu-resv/arches.sh
+. "$here/arches.sh"
 top=$(realpath "$here/../../..")
 : "${OUT:=$top/out}"
 mkdir -p "$OUT"
@@ -68,14 +70,6 @@ kdir() { # ARCH [VARIANT]: the build directory of a test kernel
 	echo "$d"
 }
 
-cc_for() { case $1 in x86_64) echo gcc ;; arm64) echo aarch64-linux-gnu-gcc ;; esac; }
-busybox_for() {
-	case $1 in
-	x86_64) echo /bin/busybox ;;
-	arm64) echo "$OUT/deps/busybox-arm64/bin/busybox" ;;
-	esac
-}
-
 deps() { "$here/deps.sh" "$OUT"; }
 tree() { "$here/assemble.sh" "$top" "$OUT"; }
 
@@ -86,59 +80,59 @@ kernel() { # ARCH
 	"$here/kbuild.sh" "$OUT" "$variant" "$1" "$flavour"
 }
 
+# make in a directory of its own: none of the calling make's flags or
+# variables (make check ARCH=...), and only errors shown.
+submake() { (unset MAKEFLAGS MFLAGS MAKELEVEL; make -s "$@") > /dev/null; }
+
 # Static test binaries and guest programs for ARCH, from the patched tree
-# (the same binaries run on the base kernel in baseline mode).
+# (the same binaries run on the base kernel in baseline mode), each through
+# its own Makefile, always rebuilt (a header may have changed), warnings fatal.
 userspace() { # ARCH
-	local arch=$1 src=$OUT/patched/src hdr
-	local bin=$OUT/guest/$arch cc
+	local arch=$1 src=$OUT/patched/src hdr cross t
+	local bin=$OUT/guest/$arch
 	hdr=$OUT/patched/build/$arch/hdr/include
-	cc=$(cc_for "$arch")
+	cross=$(arch_fact "$arch" cross)
 	if [ ! -d "$hdr" ]; then
 		# Baseline/debug runs still need the patched tree's UAPI headers.
 		"$here/kbuild.sh" "$OUT" patched "$arch" test >/dev/null || return 1
 	fi
 	mkdir -p "$bin"
-	# The flags of tools/testing/selftests/iommu/Makefile, warnings fatal.
-	local cflags=(-static -O2 -g -Wall -Wno-unused-function -Werror
-		      -D_GNU_SOURCE -isystem "$hdr" -I "$src/tools/testing/selftests/iommu"
-		      -I "$src/tools/testing/selftests")
-	local t
-	for t in $KSELFTESTS; do
-		"$cc" "${cflags[@]}" -o "$bin/$t" "$src/tools/testing/selftests/iommu/$t.c" ||
-			{ err "building $t for $arch failed"; return 1; }
-	done
-	# The flags of tools/iommu/Makefile (the tree's UAPI headers for "query"),
-	# static and warnings fatal.
-	"$cc" -static -O2 -Wall -Wextra -Werror -isystem "$hdr" -o "$bin/iommu-resv" \
-		"$src/tools/iommu/iommu-resv.c" ||
+	# shellcheck disable=SC2046 # one target per test
+	submake -B -C "$src/tools/testing/selftests/iommu" OUTPUT="$bin" CROSS_COMPILE="$cross" \
+		KHDR_INCLUDES="-isystem $hdr" USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
+		$(for t in $KSELFTESTS; do echo "$bin/$t"; done) ||
+		{ err "building the kselftests for $arch failed"; return 1; }
+	# tools/iommu/Makefile builds in the directory make runs in: $bin.
+	CFLAGS="-O2 -Werror" submake -B -C "$bin" -f "$src/tools/iommu/Makefile" \
+		VPATH="$src/tools/iommu" CC="${cross}gcc" KHDR_INCLUDES="-isystem $hdr" \
+		LDFLAGS=-static iommu-resv ||
 		{ err "building iommu-resv for $arch failed"; return 1; }
-	"$cc" "${cflags[@]}" -o "$bin/vfio-map-demo" "$here/guest/vfio-map-demo.c" ||
-		{ err "building vfio-map-demo for $arch failed"; return 1; }
-	"$cc" -static -O2 -Wall -Wextra -Werror -o "$bin/qmp" "$here/guest/qmp.c" ||
-		{ err "building qmp for $arch failed"; return 1; }
+	guest_programs "$arch" vfio-map-demo qmp || return 1
 	cp "$here/guest/show-groups.sh" "$bin/"
 }
 
-gen_init_cpio() {
-	local g=$OUT/host/gen_init_cpio
-	if [ ! -x "$g" ] || [ "$g" -ot "$OUT/patched/src/usr/gen_init_cpio.c" ]; then
-		mkdir -p "$OUT/host"
-		gcc -O2 -o "$g" "$OUT/patched/src/usr/gen_init_cpio.c" || return 1
-	fi
-	echo "$g"
+# guest/'s programs for ARCH, in OUT/guest/ARCH (guest/Makefile).
+guest_programs() { # ARCH PROGRAM...
+	local arch=$1 bin=$OUT/guest/$1 p
+	shift
+	# shellcheck disable=SC2046 # one target per program
+	submake -B -C "$here/guest" OUTPUT="$bin" CC="$(arch_fact "$arch" cross)gcc" \
+		KHDR_INCLUDES="-isystem $OUT/patched/build/$arch/hdr/include" \
+		SELFTESTS="$OUT/patched/src/tools/testing/selftests" \
+		$(for p in "$@"; do echo "$bin/$p"; done) ||
+		{ err "building $* for $arch failed"; return 1; }
 }
 
 initramfs() { # ARCH OUTPUT [name=file ...]
-	local arch=$1 output=$2 g guest=${GUEST_DIR:-$OUT/guest/$1} bins=() b
+	local arch=$1 output=$2 guest=${GUEST_DIR:-$OUT/guest/$1} bins=() b
 	shift 2
-	g=$(gen_init_cpio) || return 1
 	# A topic's boot (check-topics) has show-groups only: the tool and the
 	# programs of make run come with later topics or the harness.
 	for b in show-groups=show-groups.sh vfio-map-demo=vfio-map-demo iommu-resv=iommu-resv qmp=qmp; do
 		[ -z "${GUEST_DIR:-}" ] || [ -f "$guest/${b#*=}" ] || continue
 		bins+=("bin:${b%%=*}=$guest/${b#*=}")
 	done
-	"$here/mkinitramfs.sh" "$arch" "$output" "$g" "$(busybox_for "$arch")" "${bins[@]}" "$@"
+	"$here/mkinitramfs.sh" "$OUT" "$arch" "$output" "${bins[@]}" "$@"
 }
 
 # The installed Debian QEMU of ARCH's guest (x86_64 only for now: an
@@ -162,9 +156,8 @@ qemu_bundle() { # ARCH
 	done
 }
 
-firmwares_for() { # ARCH: the hardware descriptions check boots ARCH with
-	case $1 in arm64) echo "dt acpi" ;; *) echo dt ;; esac
-}
+# ARCH: the hardware descriptions check boots ARCH with
+firmwares_for() { arch_fact "$1" firmwares; }
 
 fw_suffix() { [ "$1" = dt ] || echo " (${1^^})"; }
 
@@ -227,8 +220,8 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	[ "$flavour" = test ] || cmdline="watchdog_thresh=60 $cmdline"
 	# No earlier run's dumps may stand in for this boot's.
 	rm -f "$logdir/$label.groups.json" "$logdir/$label.boot-groups.json"
-	"$here/vmrun.py" --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" --initrd "$irf" \
-		--mode tests --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$cmdline" \
+	"$here/vmrun.py" tests --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" \
+		--initrd "$irf" --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$cmdline" \
 		--kunit-suites "$suites" "${kcsan[@]}" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" --boot-dump "$logdir/$label.boot-groups.json" \
@@ -257,7 +250,7 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 		[ "$try" = 1 ] && mv "$log" "${log%.log}.1.log"
 	done
 	if has_groups "$logdir/$label-base.boot-groups.json"; then
-		"$here/vmrun.py" --compare-dumps "$logdir/$label.boot-groups.json" \
+		"$here/vmrun.py" compare-dumps "$logdir/$label.boot-groups.json" \
 			"$logdir/$label-base.boot-groups.json" --at-boot \
 			--label "$label/legacy-vs-base/boot" --results "$results" || rc=1
 	else
@@ -268,13 +261,13 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 	# patched boot is judged on its own), but what only this comparison
 	# checks is then not checked: say so.
 	if has_groups "$logdir/$label-base.groups.json"; then
-		"$here/vmrun.py" --compare-dumps "$logdir/$label.groups.json" \
+		"$here/vmrun.py" compare-dumps "$logdir/$label.groups.json" \
 			"$logdir/$label-base.groups.json" --label "$label/legacy-vs-base" \
 			--results "$results" || rc=1
 	else
-		echo "skip $label/legacy-vs-base # not compared after the tests (hot-added" \
+		record_skip "$label/legacy-vs-base" "not compared after the tests (hot-added" \
 			"devices, and on DT the platform devices the tests bind): the base kernel" \
-			"did not get through them ($why)" >> "$results"
+			"did not get through them ($why)"
 	fi
 	return $rc
 }
@@ -293,7 +286,7 @@ host_selftests() {
 		out=$OUT/logs/host-$(basename "$t").tap
 		mkdir -p "$OUT/logs"
 		OUT=$OUT "$t" > "$out" 2>&1
-		"$here/vmrun.py" --judge-tap "$out" --label "host/$(basename "${t%.*}")" \
+		"$here/vmrun.py" judge-tap "$out" --label "host/$(basename "${t%.*}")" \
 			--results "$results" --exit-status $?
 		[ $? -le 1 ] || record_fail "host/$(basename "${t%.*}")" "its output could not be judged"
 	done
@@ -306,7 +299,7 @@ compile_tests() {
 	[ -z "${ARCH:-}" ] && arches_ct="x86_64 arm64 s390"
 	for a in $arches_ct; do
 		if "$here/kbuild.sh" "$OUT" "$variant" "$a" compile-test > "$logdir/compile-test-$a.log" 2>&1; then
-			echo "pass compile-test/$a" >> "$results"
+			record_pass "compile-test/$a"
 		else
 			record_fail "compile-test/$a" "$(grep -m1 -E 'error|Error' "$logdir/compile-test-$a.log")"
 		fi
@@ -317,19 +310,21 @@ compile_tests() {
 # built and booted by the tree's own kunit.py on qemu-system-arm, judged here.
 kunit_arm32() {
 	local build=$OUT/$variant/build/kunit-arm32-lpae console=$logdir/kunit-arm32-lpae.console.log
+	local cross
+	cross=$(arch_fact arm cross)
 	mkdir -p "$build"
 	rm -f "$build/arch/arm/boot/zImage"
-	if ! (cd "$OUT/$variant/src" && CCACHE_DIR=$OUT/ccache CCACHE_BASEDIR=$OUT CCACHE_NOHASHDIR=1 \
-		python3 tools/testing/kunit/kunit.py run --arch=arm \
-			--cross_compile=arm-linux-gnueabihf- --build_dir="$build" \
+	if ! (cd "$OUT/$variant/src" && CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache} CCACHE_BASEDIR=$OUT \
+		CCACHE_NOHASHDIR=1 python3 tools/testing/kunit/kunit.py run --arch="$(arch_fact arm karch)" \
+			--cross_compile="$cross" --build_dir="$build" \
 			--kunitconfig="$here/configs/arm32-lpae.kunitconfig" \
-			--make_options "CC=ccache arm-linux-gnueabihf-gcc" --jobs "$(nproc)" \
+			--make_options "CC=ccache ${cross}gcc" --jobs "$(nproc)" \
 			--timeout 600 --raw_output=all 'iommu-resv*') > "$console" 2>&1; then
 		# A failing test fails kunit.py too: only a missing kernel is a build failure.
 		[ -f "$build/arch/arm/boot/zImage" ] ||
 			{ record_fail "arm32-lpae/build" "$(grep -m1 -E 'error|Error' "$console")"; return 1; }
 	fi
-	"$here/vmrun.py" --judge-kunit "$console" --ktree "$OUT/$variant/src" \
+	"$here/vmrun.py" judge-kunit "$console" --ktree "$OUT/$variant/src" \
 		--kunit-suites "$KUNIT_SUITES" --label arm32-lpae --results "$results"
 }
 
@@ -348,7 +343,7 @@ checkpatch_series() {
 		out=$(cd "$OUT/patched/src" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict \
 			--ignore UNKNOWN_COMMIT_ID --no-summary --terse "$p" 2>&1)
 		if [ -z "$out" ]; then
-			echo "pass checkpatch/$name" >> "$results"
+			record_pass "checkpatch/$name"
 		else
 			echo "$out" > "$logdir/checkpatch-$name.log"
 			record_fail "checkpatch/$name" "$(head -n1 <<<"$out")"
@@ -362,7 +357,7 @@ checkpatch_series() {
 format_check() {
 	local log=$logdir/check-format.log
 	if "$here/check-format.py" "$OUT/patched/src" base..HEAD > "$log" 2>&1; then
-		echo "pass format/new-lines" >> "$results"
+		record_pass "format/new-lines"
 	else
 		record_fail "format/new-lines" "$(head -n1 "$log")"
 	fi
@@ -373,7 +368,7 @@ format_check() {
 # make series, checked: a cover letter and git am-able patches with Cc's.
 mailable_series() {
 	if "$here/series.sh" "$OUT" "$OUT/series" > "$logdir/series.log" 2>&1; then
-		echo "pass series/export-and-git-am" >> "$results"
+		record_pass "series/export-and-git-am"
 	else
 		record_fail "series/export-and-git-am" "$(tail -n1 "$logdir/series.log")"
 	fi
@@ -401,11 +396,10 @@ static_checks() {
 	files=$(git -C "$src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/')
 	for b in x86_64 arm64 x86_64-compile-test arm64-compile-test s390-compile-test; do
 		[ -d "$OUT/patched/build/$b" ] || continue
-		case $b in
-		x86_64*) k=x86 cross= base_b=x86_64 ;;
-		arm64*) k=arm64 cross=aarch64-linux-gnu- base_b=arm64 ;;
-		s390*) k=s390 cross=s390x-linux-gnu- base_b= ;;
-		esac
+		a=${b%-compile-test}
+		k=$(arch_fact "$a" karch) cross=$(arch_fact "$a" cross) base_b=""
+		# the base is built for the arches that boot
+		[ -z "$(arch_fact "$a" image)" ] || base_b=$a
 		objs="" bobjs=""
 		for f in $files; do
 			[ -f "$OUT/patched/build/$b/${f%.c}.o" ] && objs="$objs ${f%.c}.o"
@@ -425,7 +419,7 @@ static_checks() {
 		elif grep -q 'Error [0-9]' "$log"; then
 			record_fail "sparse-W1/$b" "build failed, see $log"
 		else
-			echo "pass sparse-W1/$b" >> "$results"
+			record_pass "sparse-W1/$b"
 		fi
 	done
 }
@@ -449,7 +443,7 @@ kerneldoc_check() {
 		echo "$new" > "$logdir/kernel-doc.log"
 		record_fail kernel-doc "$(head -n1 <<<"$new")"
 	else
-		echo "pass kernel-doc" >> "$results"
+		record_pass "kernel-doc"
 	fi
 	# The rst files the series adds parse without a warning (docutils; the
 	# kernel's Sphinx build is too slow for make check).
@@ -459,7 +453,7 @@ import sys, docutils.core
 docutils.core.publish_string(open(sys.argv[1]).read(), source_path=sys.argv[1], writer_name="null",
                              settings_overrides={"halt_level": 2, "report_level": 2})
 ' "$OUT/patched/src/$f" > "$logdir/rst.log" 2>&1; then
-			echo "pass rst/$f" >> "$results"
+			record_pass "rst/$f"
 		else
 			record_fail "rst/$f" "$(grep -m1 -E 'WARNING|ERROR|SEVERE' "$logdir/rst.log")"
 		fi
@@ -490,7 +484,12 @@ summary() {
 	[ "$nf" = 0 ] && [ "$np" != 0 ]
 }
 
+# The result lines of the harness's own checks, in vmrun.py's form
+# ("pass|fail|skip NAME[ # DETAIL]"): record_pass NAME, record_fail NAME
+# DETAIL, record_skip NAME DETAIL... (the words of DETAIL joined by spaces).
+record_pass() { echo "pass $1" >> "$results"; }
 record_fail() { echo "fail $1 # $2" >> "$results"; }
+record_skip() { local name=$1; shift; echo "skip $name # $*" >> "$results"; }
 
 cmd_build() {
 	phase deps deps || { err "installing dependencies failed"; return 1; }
@@ -632,18 +631,16 @@ topic_kernel() { # ARCH NAME
 }
 
 topic_userspace() { # ARCH TESTS: the topic's kselftests, from its tree and UAPI headers
-	local arch=$1 src=$OUT/topic/src t cc
-	local hdr=$OUT/topic/build/$arch/hdr/include bin=$OUT/topic/guest/$arch
-	cc=$(cc_for "$arch")
+	local arch=$1 src=$OUT/topic/src bin=$OUT/topic/guest/$1 t
 	rm -rf "$bin"
 	mkdir -p "$bin"
 	cp "$here/guest/show-groups.sh" "$bin/"
-	for t in $2; do
-		"$cc" -static -O2 -g -Wall -Wno-unused-function -Werror -D_GNU_SOURCE -isystem "$hdr" \
-			-I "$src/tools/testing/selftests/iommu" -I "$src/tools/testing/selftests" \
-			-o "$bin/$t" "$src/tools/testing/selftests/iommu/$t.c" ||
-			{ err "building $t of the topic for $arch failed"; return 1; }
-	done
+	# shellcheck disable=SC2046 # one target per test
+	submake -B -C "$src/tools/testing/selftests/iommu" OUTPUT="$bin" \
+		CROSS_COMPILE="$(arch_fact "$arch" cross)" USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
+		KHDR_INCLUDES="-isystem $OUT/topic/build/$arch/hdr/include" \
+		$(for t in $2; do echo "$bin/$t"; done) ||
+		{ err "building the topic's kselftests for $arch failed"; return 1; }
 }
 
 # TOPIC ARCH FW TESTS SUITES: boot the topic's kernel with its tests; a boot
@@ -727,8 +724,8 @@ cmd_run() {
 		initramfs "$a" "$irf" "run-me=$here/guest/run-demo.sh" || return 1
 		echo
 		echo "=================== $a: Linux $(cat "$OUT/base.version") $([ $variant = base ] && echo "(unpatched base)" || echo "+ $(git -C "$OUT/patched/src" rev-list --count base..HEAD) series patches") ==================="
-		"$here/vmrun.py" --arch "$a" --kernel "$(kdir "$a")/kernel.img" --initrd "$irf" \
-			--mode run --logdir "$logdir" --label "run-$a" --timeout "$BOOT_TIMEOUT" \
+		"$here/vmrun.py" run --arch "$a" --kernel "$(kdir "$a")/kernel.img" --initrd "$irf" \
+			--logdir "$logdir" --label "run-$a" --timeout "$BOOT_TIMEOUT" \
 			--extra "${QEMU_EXTRA:-}" || rc=1
 	done
 	echo
@@ -750,9 +747,8 @@ cmd_vm() {
 	b=$(qemu_bundle "$ARCH") || return 2
 	[ -z "$b" ] || mapfile -t bundle <<<"$b"
 	initramfs "$ARCH" "$irf" "${args[@]}" "${bundle[@]}" "run-me=$RUN" || return 2
-	"$here/vmrun.py" --arch "$ARCH" --firmware "${FIRMWARE:-dt}" \
-		--kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" \
-		--mode run --logdir "$logdir" --label "vm-$ARCH" --timeout "$BOOT_TIMEOUT" \
+	"$here/vmrun.py" run --arch "$ARCH" --firmware "${FIRMWARE:-dt}" \
+		--kernel "$(kdir "$ARCH")/kernel.img" --initrd "$irf" --logdir "$logdir" --label "vm-$ARCH" --timeout "$BOOT_TIMEOUT" \
 		--extra "${QEMU_EXTRA:-}"
 }
 

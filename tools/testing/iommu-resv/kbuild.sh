@@ -19,13 +19,12 @@ bdir=$out/$variant/build/$arch
 die() { echo "kbuild: error: $*" >&2; exit 1; }
 [ -d "$src" ] || die "no $variant tree at $src (run 'make tree')"
 
-case $arch in
-x86_64) karch=x86; cross=; image=arch/x86/boot/bzImage ;;
-arm64)  karch=arm64; cross=aarch64-linux-gnu-; image=arch/arm64/boot/Image ;;
-s390)   karch=s390; cross=s390x-linux-gnu-; image=none	# compile-test only
-	[ "$flavour" = compile-test ] || die "s390 is built for compile-test only" ;;
-*) die "unknown ARCH '$arch' (x86_64 or arm64)" ;;
-esac
+# shellcheck source=tools/testing/iommu-resv/arches.sh
+. "$here/arches.sh"
+karch=$(arch_fact "$arch" karch) || karch=""
+[ -n "$karch" ] || die "unknown ARCH '$arch' (x86_64 or arm64)"
+cross=$(arch_fact "$arch" cross) image=$(arch_fact "$arch" image)
+[ -n "$image" ] || [ "$flavour" = compile-test ] || die "$arch is built for compile-test only"
 
 frags=("$here/configs/common.config" "$here/configs/$arch.config")
 [ "$variant" = base ] || frags+=("$here/configs/series.config" "$here/configs/series-$arch.config")

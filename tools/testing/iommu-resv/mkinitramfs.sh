@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# mkinitramfs.sh ARCH OUTPUT.cpio.gz GEN_INIT_CPIO BUSYBOX [name=file ...]
+# mkinitramfs.sh OUT ARCH OUTPUT.cpio.gz [name=file ...]
+# ARCH's busybox (arches.conf) and initramfs/init, packed by the assembled
+# tree's gen_init_cpio (OUT/patched/src, built in OUT/host).
 # Each name=file goes to /tests/name and is listed in /tests/list (run in
 # that order); "bin:name=file" becomes /bin/name; "run-me=file" becomes
 # /run-me for resv.mode=run; "/abs/path=file" becomes /abs/path (its
@@ -8,8 +10,16 @@
 # in /lib/modules/list (loaded by init in that order).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
-arch=$1 output=$2 gen=$3 busybox=$4
-shift 4
+# shellcheck source=tools/testing/iommu-resv/arches.sh
+. "$here/arches.sh"
+OUT=$1 arch=$2 output=$3
+shift 3
+busybox=$(arch_fact "$arch" busybox) || { echo "mkinitramfs: error: no busybox for '$arch'" >&2; exit 1; }
+gen=$OUT/host/gen_init_cpio
+if [ ! -x "$gen" ] || [ "$gen" -ot "$OUT/patched/src/usr/gen_init_cpio.c" ]; then
+	mkdir -p "$OUT/host"
+	gcc -O2 -o "$gen.$$" "$OUT/patched/src/usr/gen_init_cpio.c" && mv -f "$gen.$$" "$gen"
+fi
 list=$(mktemp)
 tlist=$(mktemp)
 mlist=$(mktemp)

@@ -105,9 +105,9 @@ mkdir -p "$tmp/bin"
 ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$tmp/bin/python3"
 touch "$tmp/k" "$tmp/i"
 expect qemu_missing "qemu-system-aarch64 not found" \
-	env PATH="$tmp/bin" python3 "$here/../vmrun.py" --arch arm64 --kernel "$tmp/k" \
+	env PATH="$tmp/bin" python3 "$here/../vmrun.py" tests --arch arm64 --kernel "$tmp/k" \
 	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
 expect acpi_only_on_arm64 "firmware acpi is not available on x86_64" \
-	python3 "$here/../vmrun.py" --arch x86_64 --firmware acpi --kernel "$tmp/k" \
+	python3 "$here/../vmrun.py" tests --arch x86_64 --firmware acpi --kernel "$tmp/k" \
 	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
 [ $failed = 0 ]

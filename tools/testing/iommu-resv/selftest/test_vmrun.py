@@ -7,7 +7,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), '..'))
-import vmrun  # noqa: E402
+import protocol  # noqa: E402
+import vmboot  # noqa: E402
+import vmjudge  # noqa: E402
 
 PASSING_TAP = """TAP version 13
 1..2
@@ -22,21 +24,26 @@ def boot_result(out, console='', timed_out=False):
     fd, path = tempfile.mkstemp(suffix='.console.log')
     with os.fdopen(fd, 'w') as f:
         f.write(console)
-    return dict(out=out, console=console, timed_out=timed_out, console_log=path)
+    return vmboot.BootResult(out=out, console=console, timed_out=timed_out, console_log=path)
 
 
 def judged(out, console='', timed_out=False, tests=(), ktree='', suites=(),
            kcsan_touched=None):
-    """vmrun.judge() of one boot with this output and console."""
+    """vmjudge.judge() of one boot with this output and console."""
     res = boot_result(out, console, timed_out)
     try:
-        return vmrun.judge(res, list(tests), ktree, suites, kcsan_touched)
+        return vmjudge.judge(res, list(tests), ktree, suites, kcsan_touched)
     finally:
-        os.unlink(res['console_log'])
+        os.unlink(res.console_log)
 
 
 def verdicts(out, console='', timed_out=False, tests=('t1',)):
     return judged(out, console, timed_out, tests)
+
+
+def dump(out, when='tests'):
+    """The group dump @when of the guest output @out, as compared."""
+    return vmjudge.group_dump(protocol.parse(out), when)
 
 
 def assembled_tree():
@@ -166,10 +173,10 @@ def kunit_modules_judged():
         return False
     res = boot_result(out, console)
     try:
-        vs = vmrun.judge(res, [], ktree, ['m1', 'm2', 'm3'])
-        builtin_only = vmrun.kunit_results(res['console_log'], ktree)
+        vs = vmjudge.judge(res, [], ktree, ['m1', 'm2', 'm3'])
+        builtin_only = vmjudge.kunit_results(res.console_log, ktree)
     finally:
-        os.unlink(res['console_log'])
+        os.unlink(res.console_log)
     fails = sorted(n for v, n, _ in vs if v == 'fail')
     return (('pass', 'kunit/m1/c', '') in vs and
             fails == ['kunit/m2/c', 'kunit/m3', 'module/m3.ko/insmod', 'module/m3.ko/rmmod'] and
@@ -253,20 +260,20 @@ def group_dumps_compared():
            '@@GROUP 0000:00:1f.0 0000:00:1f.2 \n@@R 0x0000000000000000 0x0000000000ffffff '
            'direct-relaxable\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@DUMP tests end\n@@DONE\n')
-    mine = vmrun.group_dump(out)
+    mine = dump(out)
     if len(mine) != 3 or mine['0000:00:04.0'].count('\n') != 1 or \
             mine['0000:00:1f.0'] != mine['0000:00:1f.2']:
         return False
-    same = vmrun.compare_dumps(mine, dict(mine))
+    same = vmjudge.compare_dumps(mine, dict(mine))
     changed = dict(mine)
     changed['0000:00:04.0'] = '0x00000000fee00000 0x00000000feefffff reserved\n'
     missing = {k: v for k, v in mine.items() if k != '0000:00:04.0'}
     return (all(v == 'pass' for v, _, _ in same) and
-            [v for v, _, _ in vmrun.compare_dumps(mine, changed)] == ['fail', 'pass', 'pass'] and
+            [v for v, _, _ in vmjudge.compare_dumps(mine, changed)] == ['fail', 'pass', 'pass'] and
             # grouped only by the series: fine; grouped only by upstream: a failure
-            all(v == 'pass' for v, _, _ in vmrun.compare_dumps(mine, missing)) and
-            any(v == 'fail' for v, _, _ in vmrun.compare_dumps(missing, mine)) and
-            vmrun.compare_dumps({}, {})[0][0] == 'fail')
+            all(v == 'pass' for v, _, _ in vmjudge.compare_dumps(mine, missing)) and
+            any(v == 'fail' for v, _, _ in vmjudge.compare_dumps(missing, mine)) and
+            vmjudge.compare_dumps({}, {})[0][0] == 'fail')
 
 
 @case
@@ -276,13 +283,13 @@ def boot_and_tests_dumps_kept_apart():
            '@@TEST t1\n' + msi + '@@END t1 rc=0 secs=3\n'
            '@@DUMP tests\n@@GROUP 0000:00:04.0 0000:00:05.0 \n' + msi +
            '@@DUMP tests end\n@@DONE\n@@GROUP 0000:00:06.0 \n')
-    boot, tests = vmrun.group_dump(out, 'boot'), vmrun.group_dump(out)
+    boot, tests = dump(out, 'boot'), dump(out)
     # a dump the guest stopped in is no dump: not one with fewer groups
     cut = out[:out.index('@@DUMP tests end')]
     return (boot == {'0000:00:04.0': msi[4:]} and
             sorted(tests) == ['0000:00:04.0', '0000:00:05.0'] and
-            vmrun.group_dump(cut) == {} and vmrun.group_dump(cut, 'boot') == boot and
-            vmrun.split_tests(out)['t1'][1] == 0)
+            dump(cut) == {} and dump(cut, 'boot') == boot and
+            protocol.parse(out).tests['t1'].rc == 0)
 
 
 @case
@@ -309,7 +316,7 @@ def dt_platform_devices_compared():
     base_bug = {'iommu-resv-direct': msi, 'iommu-resv-reserved': bogus + msi}
 
     def verdicts(a, b):
-        return sorted((v, n) for v, n, _ in vmrun.compare_dumps(a, b))
+        return sorted((v, n) for v, n, _ in vmjudge.compare_dumps(a, b))
     return (
         # the base kernel misreads the second device's entries: expected
         verdicts(mine, base_bug) == [('pass', 'iommu-resv-direct'),
@@ -321,7 +328,7 @@ def dt_platform_devices_compared():
         # ... which it is not before the tests bind them
         # ... which it is not at boot, where it groups neither: only the
         # devices grouped on both are compared then
-        [v for v, _, _ in vmrun.compare_dumps(dict(mine, x=msi), {'x': msi}, at_boot=True)] ==
+        [v for v, _, _ in vmjudge.compare_dumps(dict(mine, x=msi), {'x': msi}, at_boot=True)] ==
         ['pass'])
 
 
@@ -329,11 +336,11 @@ def dt_platform_devices_compared():
 def group_types_compared():
     out = ('@@DUMP tests\n@@GROUP 0000:00:04.0 \n@@TYPE DMA-FQ\n@@R 0x00000000fee00000 0x00000000feefffff msi\n'
            '@@DUMP tests end\n@@DONE\n')
-    mine = vmrun.group_dump(out)
+    mine = dump(out)
     other = dict(mine, **{'0000:00:04.0 type': 'identity'})
     return (mine.get('0000:00:04.0 type') == 'DMA-FQ' and
-            [v for v, _, _ in vmrun.compare_dumps(mine, mine)] == ['pass', 'pass'] and
-            [v for v, _, _ in vmrun.compare_dumps(mine, other)] == ['pass', 'fail'])
+            [v for v, _, _ in vmjudge.compare_dumps(mine, mine)] == ['pass', 'pass'] and
+            [v for v, _, _ in vmjudge.compare_dumps(mine, other)] == ['pass', 'fail'])
 
 
 @case
@@ -351,7 +358,7 @@ def new_kinds_left_out_of_comparison():
            '@@D 0x0000000000000000 0x0000000000ffffff direct-relaxable 0000:00:1f.0 device /y\n'
            '@@D 0x0000000000800000 0x0000000000ffffff reserved 0000:00:1f.0 firmware z\n'
            '@@DUMP tests end\n@@DONE\n')
-    d = vmrun.group_dump(out)
+    d = dump(out)
     return (d['0000:01:00.0'] == '0x00000000fee00000 0x00000000feefffff msi\n' and
             d['0000:00:1f.0'] == ('0x0000000000000000 0x0000000000ffffff direct-relaxable\n'
                                   '0x0000000000800000 0x0000000000ffffff reserved\n'))
