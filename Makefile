@@ -22,7 +22,7 @@
 
 OUT ?= $(CURDIR)/out
 H := tools/testing/iommu-resv
-ARCHES := x86_64 arm64
+ARCHES := $(shell awk '/^[a-z]/ && $$2 == "qemu" && NF > 2 { print $$1 }' $(H)/arches.conf)
 
 # Bad input gets one clear line, before any work starts.
 ifneq ($(filter-out $(ARCHES),$(ARCH)),)

@@ -15,3 +15,6 @@ arch_fact() {
 
 # arch_names: every arch arches.conf describes, in its order.
 arch_names() { awk '!/^#/ && NF && !seen[$1]++ { print $1 }' "$arches_conf"; }
+
+# boot_arches: the arches that boot (those with a QEMU), in arches.conf's order.
+boot_arches() { awk '/^[a-z]/ && $2 == "qemu" && NF > 2 { print $1 }' "$arches_conf"; }

@@ -19,7 +19,7 @@ top=$(realpath "$here/../../..")
 : "${OUT:=$top/out}"
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
-arches=${ARCH:-x86_64 arm64}
+arches=${ARCH:-$(boot_arches | paste -sd ' ' -)}
 variant=patched
 [ -n "${BASELINE:-}" ] && [ "${BASELINE}" != 0 ] && variant=base
 flavour=test
@@ -97,9 +97,12 @@ userspace() { # ARCH
 		"$here/kbuild.sh" "$OUT" patched "$arch" test >/dev/null || return 1
 	fi
 	mkdir -p "$bin"
+	# Their Makefile's flags, plus -g -Werror and -static (lib.mk's USERCFLAGS
+	# and USERLDFLAGS); none from the environment.
 	# shellcheck disable=SC2046 # one target per test
-	submake -B -C "$src/tools/testing/selftests/iommu" OUTPUT="$bin" CROSS_COMPILE="$cross" \
-		KHDR_INCLUDES="-isystem $hdr" USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
+	CFLAGS="" LDFLAGS="" submake -B -C "$src/tools/testing/selftests/iommu" OUTPUT="$bin" \
+		CROSS_COMPILE="$cross" KHDR_INCLUDES="-isystem $hdr" \
+		USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
 		$(for t in $KSELFTESTS; do echo "$bin/$t"; done) ||
 		{ err "building the kselftests for $arch failed"; return 1; }
 	# tools/iommu/Makefile builds in the directory make runs in: $bin.

@@ -3,7 +3,7 @@
 #
 # Build one kernel: kbuild.sh OUT VARIANT ARCH [FLAVOUR]
 #   VARIANT: patched | base       (source tree OUT/VARIANT/src)
-#   ARCH:    x86_64 | arm64 | s390 (compile-test only)
+#   ARCH:    x86_64 | arm64 | s390 (compile-test only): its facts in arches.conf
 #   FLAVOUR: test (default) | debug | kcsan | profile | compile-test
 # Output in OUT/VARIANT/build/ARCH[-FLAVOUR]. The layout is the same for
 # both variants, so with CCACHE_BASEDIR=OUT the base and patched builds share
