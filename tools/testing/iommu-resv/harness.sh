@@ -713,8 +713,8 @@ cmd_check_topics() {
 		sed -i "/^$name /d" "$OUT/check-topics.txt"
 		echo "$name ${topic_ends[i]} 'make check-topics' of this series on top of the ones" \
 			"before it (${arches// /, }$([[ " $arches " = *" arm64 "* ]] && echo "; arm64 with DT and ACPI")):" \
-			"its build and the tests its" \
-			"patches add: $counts." >> "$OUT/check-topics.txt"
+			"its builds, and boots running the kselftests its patches add" \
+			"and every KUnit suite its kernels have: $counts." >> "$OUT/check-topics.txt"
 	done
 	summary
 }
