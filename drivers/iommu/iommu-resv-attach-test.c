@@ -475,6 +475,13 @@ static int fake_bus_event(struct notifier_block *nb, unsigned long action, void 
 	return NOTIFY_DONE;
 }
 
+static void fake_bus_nb_unregister(void *data)
+{
+	struct fake_iommu_state *fake = data;
+
+	bus_unregister_notifier(&platform_bus_type, &fake->bus_nb);
+}
+
 /*
  * When device 1's owner is to be named, unregister it from another thread,
  * and once that has begun give it 200 ms more: the removal must wait for the
@@ -513,6 +520,8 @@ static void owner_stays_in_sysfs_while_named(struct kunit *test)
 	init_completion(&fake->removed);
 	fake->bus_nb.notifier_call = fake_bus_event;
 	KUNIT_ASSERT_EQ(test, bus_register_notifier(&platform_bus_type, &fake->bus_nb), 0);
+	/* An assertion below ends the test: the notifier must not outlive @fake */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_bus_nb_unregister, fake), 0);
 	iommu_resv_kunit_report(test, fake_owned, ARRAY_SIZE(fake_owned), NULL);
 	fake_add_device(test, 1, true);
 	kunit_activate_static_stub(test, iommu_resv_region_name_owner, naming_races_removal);
@@ -523,7 +532,7 @@ static void owner_stays_in_sysfs_while_named(struct kunit *test)
 		wait_for_completion(&fake->removed);
 		fake->devs[1] = NULL;
 	}
-	bus_unregister_notifier(&platform_bus_type, &fake->bus_nb);
+	kunit_release_action(test, fake_bus_nb_unregister, fake);
 	KUNIT_EXPECT_TRUE(test, fake->removal_started);
 	KUNIT_EXPECT_TRUE(test, fake->removal_seen);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, snap);

@@ -67,9 +67,14 @@ static void index_test_exit(struct kunit *test)
 {
 	struct index_test *t = test->priv;
 
-	/* The dev_iommu is the test's: keep the core from freeing it */
-	t->dev->iommu = NULL;
-	iommu_group_remove_device(t->dev);
+	/* exit runs after an init that stopped part-way too */
+	if (!t || IS_ERR_OR_NULL(t->group))
+		return;
+	if (t->dev->iommu_group) {
+		/* The dev_iommu is the test's: keep the core from freeing it */
+		t->dev->iommu = NULL;
+		iommu_group_remove_device(t->dev);
+	}
 	iommu_group_put(t->group);
 }
 

@@ -50,6 +50,9 @@ struct iommu_resv_kunit_region {
  * @fail_at: its report fails with -ENOMEM in place of this region (1-based,
  *	     counted in each report; one past the last fails once all are made);
  *	     0 for never
+ * @count_regions: iommu_resv_kunit_region_alloc() counts in @live_regions
+ *		   (only for a suite whose regions are all freed by its tests'
+ *		   threads, before its module can go)
  * @live_regions: regions of iommu_resv_kunit_region_alloc() not freed yet
  * @alloc_calls: calls to the core's allocators stubbed by
  *		 iommu_resv_kunit_alloc_array() and iommu_resv_kunit_alloc_span()
@@ -67,6 +70,7 @@ struct iommu_resv_kunit {
 	} sets[IOMMU_RESV_KUNIT_SETS];
 	unsigned int nr_sets;
 	unsigned int fail_at;
+	bool count_regions;
 	atomic_t live_regions;
 	unsigned int alloc_calls;
 	unsigned int alloc_fail_at;
@@ -96,7 +100,7 @@ static inline void iommu_resv_kunit_region_free(struct device *dev,
 	kfree(region);
 }
 
-/* A region of [@start, @last], counted in live_regions until it is freed */
+/* A region of [@start, @last], counted in live_regions until it is freed if asked */
 static inline struct iommu_resv_region *
 iommu_resv_kunit_region_alloc(u64 start, u64 last, enum iommu_resv_type type)
 {
@@ -104,7 +108,7 @@ iommu_resv_kunit_region_alloc(u64 start, u64 last, enum iommu_resv_type type)
 	struct iommu_resv_region *r;
 
 	r = iommu_alloc_resv_region(start, last - start + 1, 0, type, GFP_KERNEL);
-	if (r && kt) {
+	if (r && kt && kt->count_regions) {
 		r->free = iommu_resv_kunit_region_free;
 		atomic_inc(&kt->live_regions);
 	}

@@ -34,6 +34,7 @@ static int resv_test_init(struct kunit *test)
 	if (!t)
 		return -ENOMEM;
 	iommu_resv_kunit_setup(test, &t->kt);
+	t->kt.count_regions = true;
 	return 0;
 }
 

@@ -206,7 +206,8 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	# The series' KUnit suites must report, built in or as modules.
 	local suites=""
 	[ "$v" = base ] || suites=$KUNIT_SUITES
-	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" || return 1
+	initramfs "$arch" "$irf" "${args[@]}" "${bundle[@]}" ||
+		{ [ -z "$res" ] || echo "fail $label/initramfs # the initramfs could not be made" >> "$res"; return 1; }
 	# A KCSAN kernel's reports are judged by where they are: the series' files.
 	local kcsan=()
 	if [ "$flavour" = kcsan ]; then

@@ -37,7 +37,7 @@
  * A file that lists other devices too defines it first, larger.
  */
 #ifndef RESV_MAX_DEVS
-#define RESV_MAX_DEVS	16
+#define RESV_MAX_DEVS	64
 #endif
 /* The test-only injector of reserved regions (CONFIG_IOMMU_RESV_INJECT) */
 #define RESV_INJECT	"/sys/kernel/debug/iommu/resv_inject"
