@@ -76,8 +76,12 @@ cover_letter() { # I DIR
 		done
 	fi
 	summary=$out/check-topics.txt
-	last=$(($(cat "$out/check-summary.txt" 2>/dev/null | wc -l) == 2 && i + 1 == ${#topic_names[@]}))
-	if [ "$last" = 1 ] && [ "$(head -n1 "$out/check-summary.txt")" = "$(git -C "$tree" rev-parse HEAD)" ]; then
+	# The last topic is the whole series: make check's count, if of this tree.
+	last=""
+	if [ $((i + 1)) = "${#topic_names[@]}" ] && [ -f "$out/check-summary.txt" ]; then
+		last=$(head -n1 "$out/check-summary.txt")
+	fi
+	if [ -n "$last" ] && [ "$last" = "$(git -C "$tree" rev-parse HEAD)" ]; then
 		results="Results"$'\n'"-------"$'\n'"'make check' of the whole series (both arches, arm64 with DT"
 		results+=" and ACPI): $(sed -n 2p "$out/check-summary.txt")."
 	elif [ -f "$summary" ] && grep -q "^${topic_names[i]} $(git -C "$tree" rev-parse "${topic_ends[i]}") " "$summary"; then
