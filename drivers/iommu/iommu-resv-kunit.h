@@ -161,17 +161,6 @@ static inline void iommu_resv_kunit_setup(struct kunit *test, struct iommu_resv_
 	test->priv = kt;
 }
 
-/* Suite init for the suites that keep no state of their own */
-static inline int iommu_resv_kunit_init(struct kunit *test)
-{
-	struct iommu_resv_kunit *kt = kunit_kzalloc(test, sizeof(*kt), GFP_KERNEL);
-
-	if (!kt)
-		return -ENOMEM;
-	iommu_resv_kunit_setup(test, kt);
-	return 0;
-}
-
 /**
  * iommu_resv_kunit_report - add regions to what the fake IOMMU reports
  * @test: the test
