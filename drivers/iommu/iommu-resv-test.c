@@ -653,21 +653,29 @@ static u64 time_merge(struct kunit *test, unsigned int n, struct rnd_state *rnd)
 
 /*
  * Thousands of regions: 8x the regions must cost well under 64x the time
- * (quadratic); n log n predicts about 10x. Best of three runs each.
+ * (quadratic); n log n predicts about 10x. Best of three runs each. A busy
+ * host (TCG) only makes a run slower, and has made the best big run 54x the
+ * best small one: up to three tries, as a quadratic merge fails them all.
  */
 static void merge_thousands(struct kunit *test)
 {
 	u64 small = U64_MAX, big = U64_MAX;
 	struct rnd_state rnd;
-	int i;
+	int i, try;
 
 	prandom_seed_state(&rnd, 42);
-	for (i = 0; i < 3; i++) {
-		small = min(small, time_merge(test, 1024, &rnd));
-		big = min(big, time_merge(test, 8192, &rnd));
+	for (try = 0; try < 3; try++) {
+		small = U64_MAX;
+		big = U64_MAX;
+		for (i = 0; i < 3; i++) {
+			small = min(small, time_merge(test, 1024, &rnd));
+			big = min(big, time_merge(test, 8192, &rnd));
+		}
+		kunit_info(test, "merge: 1024 regions %llu us, 8192 regions %llu us\n",
+			   div_u64(small, NSEC_PER_USEC), div_u64(big, NSEC_PER_USEC));
+		if (big < 32 * small)
+			break;
 	}
-	kunit_info(test, "merge: 1024 regions %llu us, 8192 regions %llu us\n",
-		   div_u64(small, NSEC_PER_USEC), div_u64(big, NSEC_PER_USEC));
 	KUNIT_EXPECT_LT(test, big, 32 * small);
 	KUNIT_EXPECT_EQ(test, live_regions(test), 0);
 }

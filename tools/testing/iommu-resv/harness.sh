@@ -184,7 +184,7 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	# largest layout), so 8 GiB for the boots that run it and for them only
 	# (the topology has 1 GiB; QEMU takes the last -m, QEMU_EXTRA still wins).
 	[[ " $htests " = *" iommu_resv_qemu "* ]] && extra="-m 8G $extra"
-	k=$(kdir "$arch" "$v")
+	k=${KERNEL_DIR:-$(kdir "$arch" "$v")}
 	label=$arch
 	[ "$fw" = dt ] || label=$label-$fw
 	label=$label${v/patched/}
@@ -245,7 +245,8 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 	# Half the time limit each, and a second boot if the first did not get
 	# through the tests: once, in CI, a base boot did not (cause unknown).
 	for try in 1 2; do
-		BOOT_TIMEOUT=$((BOOT_TIMEOUT / 2)) boot_tests "$arch" base "" "$fw" > "$log" 2>&1
+		KERNEL_DIR=$(step_dir base "$arch") BOOT_TIMEOUT=$((BOOT_TIMEOUT / 2)) \
+			boot_tests "$arch" base "" "$fw" > "$log" 2>&1
 		has_groups "$logdir/$label-base.groups.json" && break
 		# Why the base boot, not judged itself, ended early.
 		reason=$(grep -E '^ *fail [^ ]*/(boot|console) ' "$log" | sed 's/^ *fail [^ ]* # //' |
@@ -277,11 +278,6 @@ legacy_vs_base() { # ARCH [FIRMWARE]
 }
 
 has_groups() { grep -q '"' "$1" 2>/dev/null; }
-
-# The unpatched kernel of ARCH for the legacy comparison.
-base_kernel() { # ARCH
-	"$here/kbuild.sh" "$OUT" base "$1" "$flavour" > "$logdir/build-base-$1.log" 2>&1
-}
 
 host_selftests() {
 	local t out
@@ -391,33 +387,56 @@ sparse_warnings() { # VARIANT B KARCH CROSS LOG FILES OBJS...
 		sed -E 's|^.*/'"$v"'/src/||; s|:[0-9]+:[0-9]+: |: |; s|:[0-9]+: |: |' | sort -u
 }
 
+# The kernel .c files the series adds or changes.
+series_c_files() {
+	git -C "$OUT/patched/src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/'
+}
+
+# The reference for static_checks: sparse + W=1 on the unpatched files the
+# series changes, in the base step of the topic chain (its tree is then at
+# the base), into $OUT/topic/static-base-ARCH.txt.
+base_static() { # ARCH
+	local a=$1 files objs="" f
+	files=$(series_c_files)
+	for f in $files; do
+		[ -f "$OUT/topic/build/$a/${f%.c}.o" ] && [ -f "$OUT/topic/src/$f" ] && objs="$objs ${f%.c}.o"
+	done
+	if [ -z "$objs" ]; then
+		: > "$OUT/topic/static-base-$a.txt"
+		return 0
+	fi
+	# shellcheck disable=SC2086
+	sparse_warnings topic "$a" "$(arch_fact "$a" karch)" "$(arch_fact "$a" cross)" \
+		"$logdir/static-base-$a.log" "$files" $objs > "$OUT/topic/static-base-$a.txt"
+}
+
 # No warning in a file the series adds or changes that the unpatched file
 # does not have already (sparse's false positives on guard() in upstream
 # code touched by a glue patch are not the series'), per build of each arch
-# against the base build of that arch.
+# against the base of that arch (base_static).
 static_checks() {
-	local src=$OUT/patched/src files b k cross objs bobjs f log bad base_b
-	files=$(git -C "$src" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/')
+	local files b a k cross objs f log bad base=""
+	files=$(series_c_files)
 	for b in x86_64 arm64 x86_64-compile-test arm64-compile-test s390-compile-test; do
 		[ -d "$OUT/patched/build/$b" ] || continue
 		a=${b%-compile-test}
-		k=$(arch_fact "$a" karch) cross=$(arch_fact "$a" cross) base_b=""
+		k=$(arch_fact "$a" karch) cross=$(arch_fact "$a" cross)
 		# the base is built for the arches that boot
-		[ -z "$(arch_fact "$a" image)" ] || base_b=$a
-		objs="" bobjs=""
+		base=/dev/null
+		[ -z "$(arch_fact "$a" image)" ] || base=$OUT/topic/static-base-$a.txt
+		objs=""
 		for f in $files; do
 			[ -f "$OUT/patched/build/$b/${f%.c}.o" ] && objs="$objs ${f%.c}.o"
-			[ -n "$base_b" ] && [ -f "$OUT/base/build/$base_b/${f%.c}.o" ] &&
-				[ -f "$OUT/base/src/$f" ] && bobjs="$bobjs ${f%.c}.o"
 		done
 		[ -n "$objs" ] || continue
+		if [ ! -f "$base" ]; then
+			record_fail "sparse-W1/$b" "no warnings of the base to compare with (its build failed)"
+			continue
+		fi
 		log=$logdir/static-$b.log
 		# shellcheck disable=SC2086
 		bad=$(comm -23 <(sparse_warnings patched "$b" "$k" "$cross" "$log" "$files" $objs) \
-			<(if [ -n "$bobjs" ]; then
-				  sparse_warnings base "$base_b" "$k" "$cross" "$logdir/static-base-$b.log" \
-					  "$files" $bobjs
-			  fi) | head -n1)
+			"$base" | head -n1)
 		if [ -n "$bad" ]; then
 			record_fail "sparse-W1/$b" "$bad"
 		elif grep -q 'Error [0-9]' "$log"; then
@@ -556,23 +575,17 @@ await() {
 }
 
 # Everything a check compiles, in the order the boots need it. A full check
-# (the patched test kernels, not QUICK) adds the base kernels of the legacy
-# comparison, and the compile-tests and arm32 KUnit that nothing waits for.
+# (the patched test kernels, not QUICK) adds the topic chain (the base
+# kernel of the legacy comparison, each topic's kernel) and sparse; the
+# compile-tests and arm32 KUnit, which no boot waits for, come last.
 build_lane() { # FULL
 	local a full=$1
 	for a in $arches; do
 		if build_for_tests "$a" "$variant"; then mark "$variant-$a" ok; else mark "$variant-$a" failed; fi
 	done
-	[ -n "$full" ] && for a in $arches; do
-		if [ "$(cat "$marks/$variant-$a")" != ok ]; then
-			mark "base-$a" skipped
-		elif phase "build base kernel $a" base_kernel "$a"; then
-			mark "base-$a" ok
-		else
-			mark "base-$a" failed
-		fi
-	done
+	[ -n "$full" ] && topic_chain
 	[ -z "$quick" ] && phase "compile-test builds" compile_tests
+	[ -n "$full" ] && phase "sparse + W=1 on touched files" static_checks
 	[ "$variant" = patched ] && [ -z "$quick" ] && phase "KUnit on arm32 (LPAE)" kunit_arm32
 	return 0
 }
@@ -592,6 +605,10 @@ cmd_check() {
 	mkdir -p "$marks"
 	# No earlier run's group dumps may stand in for this run's
 	rm -f "$logdir"/*groups.json
+	if [ -n "$full" ]; then
+		: > "$OUT/check-topics.txt"
+		topics_setup
+	fi
 	set -m
 	build_lane "$full" &
 	build_lane_pid=$!
@@ -602,7 +619,6 @@ cmd_check() {
 		phase "checkpatch series" checkpatch_series
 		phase "kernel-doc" kerneldoc_check
 		phase "clang-format on added lines" format_check
-		phase "mailable series" mailable_series
 	fi
 	for a in $arches; do
 		await "$variant-$a" || continue
@@ -610,113 +626,187 @@ cmd_check() {
 			phase "boot + tests $a$(fw_suffix "$fw")" boot_tests "$a" "$variant" "$results" "$fw"
 		done
 	done
-	[ -n "$full" ] && for a in $arches; do
-		[ "$(cat "$marks/$variant-$a" 2>/dev/null)" = ok ] || continue
-		for fw in $(firmwares_for "$a"); do
-			phase "legacy file comparison $a$(fw_suffix "$fw")" legacy_vs_base "$a" "$fw"
+	if [ -n "$full" ]; then
+		for a in $arches; do
+			[ "$(cat "$marks/$variant-$a" 2>/dev/null)" = ok ] || continue
+			for fw in $(firmwares_for "$a"); do
+				phase "legacy file comparison $a$(fw_suffix "$fw")" legacy_vs_base "$a" "$fw"
+			done
 		done
-	done
+		topic_boots
+		# After the topics' boots: their cover letters carry this run's counts.
+		phase "mailable series" mailable_series
+	fi
 	wait "$build_lane_pid" || record_fail build-lane "the build lane ended with status $?"
 	build_lane_pid=""
 	trap - INT TERM
-	[ -n "$full" ] && phase "sparse + W=1 on touched files" static_checks
 	printf '%-34s %7.1f s\n' "whole check (wall clock)" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$phases"
 	summary check
 }
 
-# make check-topics: each topic of patches/topics but the last (the whole
-# series, which make check tests), with the topics before it only, in a
-# worktree at the topic's end: each arch's test kernel builds, and the
-# tests the topic's patches introduce (kselftests built from that tree,
-# KUnit suites) pass there on x86_64 and arm64 (DT). The counts per topic go
-# to $OUT/check-topics.txt, for the cover letters of make series.
-topic_kernel() { # ARCH NAME
-	KBUILD_PREFIX=1 "$here/kbuild.sh" "$OUT" topic "$1" > "$logdir/build-topic-$2-$1.log" 2>&1
+# Each topic of patches/topics but the last (the whole series, which the
+# rest of make check tests) is proven with the topics before it only. One
+# worktree ($OUT/topic/src) walks from the base through the end of each of
+# those topics, and one build directory per arch follows it, so that each
+# step compiles only what its topic changed. The base step is the unpatched
+# kernel of the legacy comparison and sparse's reference; each topic's step
+# is a test kernel and the kselftests its patches add (built from that tree
+# with its UAPI headers), booted in the other lane with every KUnit suite
+# the kernel has. A step's kernel and tests are kept in $OUT/topic/steps/
+# NAME/ARCH before the directory moves on. Marks: base-ARCH, topic-NAME-ARCH.
+wt=$OUT/topic/src
+topic_names=() topic_kselftests=() topic_suites=()
+
+step_dir() { echo "$OUT/topic/steps/$1/$2"; } # NAME ARCH
+
+# The topics and the worktree; false (recorded) if patches/topics does not
+# describe the series.
+topics_setup() {
+	# A worktree of this assembled tree (assembly can make the tree anew).
+	if ! git -C "$OUT/patched/src" worktree list --porcelain | grep -qxF "worktree $wt"; then
+		rm -rf "$wt"
+		git -C "$OUT/patched/src" worktree prune
+		git -C "$OUT/patched/src" worktree add -q --detach "$wt" base ||
+			{ record_fail topics "no worktree at $wt"; return 1; }
+	fi
+	# shellcheck source=topics.sh
+	. "$here/topics.sh"
+	if ! topics_read "$top/patches/topics" "$OUT/patched/src"; then
+		topic_names=()
+		record_fail topics "patches/topics does not describe the series"; return 1
+	fi
+	# Topic I's tests, in make check's run order (one make check does not
+	# run is a failure): topic_kselftests[I], topic_suites[I].
+	local i t tests suites ordered
+	topic_kselftests=() topic_suites=()
+	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
+		{ read -r tests; read -r suites; } < <(topic_tests "$OUT/patched/src" "$i")
+		ordered=""
+		for t in $KSELFTESTS; do [[ " $tests " = *" $t "* ]] && ordered="$ordered $t"; done
+		for t in $tests; do
+			[[ " $KSELFTESTS " = *" $t "* ]] ||
+				record_fail "topic-${topic_names[i]}/$t" "not among the harness's KSELFTESTS"
+		done
+		topic_kselftests+=("${ordered# }") topic_suites+=("$suites")
+	done
 }
 
-topic_userspace() { # ARCH TESTS: the topic's kselftests, from its tree and UAPI headers
-	local arch=$1 src=$OUT/topic/src bin=$OUT/topic/guest/$1 t
-	rm -rf "$bin"
-	mkdir -p "$bin"
-	cp "$here/guest/show-groups.sh" "$bin/"
+chain_kernel() { # ARCH STEP
+	KBUILD_PREFIX=1 "$here/kbuild.sh" "$OUT" topic "$1" > "$logdir/build-chain-$2-$1.log" 2>&1
+}
+
+# ARCH TESTS DEST: a topic's kselftests from its tree and UAPI headers.
+chain_userspace() {
+	local arch=$1 dest=$3 t
+	cp "$here/guest/show-groups.sh" "$dest/"
+	[ -n "$2" ] || return 0
 	# shellcheck disable=SC2046 # one target per test
-	submake -B -C "$src/tools/testing/selftests/iommu" OUTPUT="$bin" \
+	submake -B -C "$wt/tools/testing/selftests/iommu" OUTPUT="$dest" \
 		CROSS_COMPILE="$(arch_fact "$arch" cross)" USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
 		KHDR_INCLUDES="-isystem $OUT/topic/build/$arch/hdr/include" \
-		$(for t in $2; do echo "$bin/$t"; done) ||
-		{ err "building the topic's kselftests for $arch failed"; return 1; }
+		$(for t in $2; do echo "$dest/$t"; done)
 }
 
-# TOPIC ARCH FW TESTS SUITES: boot the topic's kernel with its tests; a boot
-# that ends before vmrun judged anything is a failure too.
+# STEP COMMIT [I]: the chain's step at COMMIT: base (no I) or topic I.
+chain_step() {
+	local step=$1 commit=$2 i=${3-} a d what mark co=ok
+	git -C "$wt" checkout -q --detach "$commit" || co=failed
+	for a in $arches; do
+		d=$(step_dir "$step" "$a")
+		rm -rf "$d"
+		mkdir -p "$d"
+		what="topic $step $a" mark=topic-$step-$a
+		[ -n "$i" ] || what="base kernel $a" mark=base-$a
+		if [ $co != ok ]; then
+			record_fail "$mark/build" "checkout of $commit failed"; mark "$mark" failed; continue
+		fi
+		if ! phase "build $what" chain_kernel "$a" "$step"; then
+			record_fail "$mark/build" "$(grep -m1 -E 'error|Error' "$logdir/build-chain-$step-$a.log")"
+			mark "$mark" failed; continue
+		fi
+		cp "$OUT/topic/build/$a/kernel.img" "$d/"
+		[ ! -d "$OUT/topic/build/$a/modules" ] || cp -r "$OUT/topic/build/$a/modules" "$d/"
+		if [ -z "$i" ]; then
+			phase "sparse + W=1 of the base $a" base_static "$a" || rm -f "$OUT/topic/static-base-$a.txt"
+			mark "$mark" ok; continue
+		fi
+		record_pass "$mark/build"
+		if ! chain_userspace "$a" "${topic_kselftests[i]}" "$d"; then
+			record_fail "$mark/userspace" "the topic's kselftests do not build on its tree"
+			mark "$mark" failed; continue
+		fi
+		mark "$mark" ok
+	done
+}
+
+# The build lane's part: the base step, then each topic's.
+topic_chain() {
+	local i
+	rm -f "$OUT"/topic/static-base-*.txt
+	chain_step base base
+	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
+		chain_step "${topic_names[i]}" "${topic_ends[i]}" "$i"
+	done
+}
+
+# The boot lane's part: each topic's kernel with its tests, on each arch
+# (arm64 with its device tree only: the whole series boots ACPI too); its
+# counts go to $OUT/check-topics.txt, for the cover letters of make series.
+topic_boots() {
+	local i name a label counts
+	touch "$OUT/check-topics.txt"
+	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
+		name=${topic_names[i]}
+		for a in $arches; do
+			label=topic-$name-$a
+			await "$label" || continue
+			[ -n "${topic_kselftests[i]}${topic_suites[i]}" ] || continue
+			phase "topic $name: tests $a" topic_boot "$label" "$a" "$i"
+		done
+		counts=$(grep -E "^(pass|fail|skip) topic-$name-" "$results" | awk '
+			/^pass / { p++ } /^fail / { f++ } /^skip / { s++ }
+			END { printf "%d passed, %d failed, %d skipped", p, f, s }')
+		# Replace this topic's line only (a run of one arch says so).
+		sed -i "/^$name /d" "$OUT/check-topics.txt"
+		echo "$name ${topic_ends[i]} 'make check' of this series on top of the ones" \
+			"before it (${arches// /, }): its builds, and boots running the kselftests its" \
+			"patches add and every KUnit suite its kernels have: $counts." >> "$OUT/check-topics.txt"
+	done
+}
+
+# LABEL ARCH I: boot topic I's kernel with its tests; a boot that ends
+# before vmrun judged anything is a failure too.
 topic_boot() {
-	local name=$1 a=$2 fw=$3 label nfail
-	label=topic-$name-$a
-	[ "$fw" = dt ] || label=$label-$fw
+	local label=$1 a=$2 i=$3 d nfail
+	d=$(step_dir "${topic_names[i]}" "$a")
 	nfail=$(grep -c '^fail ' "$results")
-	KSELFTESTS=$4 KUNIT_SUITES=$5 GUEST_DIR=$OUT/topic/guest/$a BOOT_LABEL=$label \
-	HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64="" boot_tests "$a" topic "$results" "$fw" && return 0
+	KSELFTESTS=${topic_kselftests[i]} KUNIT_SUITES=${topic_suites[i]} GUEST_DIR=$d KERNEL_DIR=$d \
+	BOOT_LABEL=$label HARNESS_TESTS_x86_64="" HARNESS_TESTS_arm64="" \
+		boot_tests "$a" patched "$results" dt && return 0
 	[ "$(grep -c '^fail ' "$results")" != "$nfail" ] ||
 		record_fail "$label/boot" "the boot failed before any test was judged (see $logdir/$label.console.log)"
 	return 1
 }
 
+# make check-topics: only the topic chain and its boots (and the base step).
 cmd_check_topics() {
-	local src=$OUT/patched/src wt=$OUT/topic/src i a fw name tests suites t ordered first counts
 	# Its own results and phases: a make check's stay where they are.
-	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt flavour=test
+	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt
 	mkdir -p "$OUT/topic"
+	: > "$OUT/check-topics.txt"
 	start_counted_run || { summary; return 1; }
-	# shellcheck source=topics.sh
-	. "$here/topics.sh"
-	if ! topics_read "$top/patches/topics" "$src"; then
-		record_fail topics "patches/topics does not describe the series"; summary; return 1
-	fi
-	# A worktree of this assembled tree (assembly can make the tree anew).
-	if ! git -C "$src" worktree list --porcelain | grep -qxF "worktree $wt"; then
-		rm -rf "$wt"
-		git -C "$src" worktree prune
-		git -C "$src" worktree add -q --detach "$wt" base || { record_fail topics "no worktree"; summary; return 1; }
-	fi
-	touch "$OUT/check-topics.txt"
-	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
-		name=${topic_names[i]}
-		git -C "$wt" checkout -q --detach "${topic_ends[i]}" || { record_fail "topic-$name" "checkout failed"; continue; }
-		{ read -r tests; read -r suites; } < <(topic_tests "$src" "$i")
-		# In make check's run order; one make check does not run is a failure.
-		ordered=""
-		for t in $KSELFTESTS; do [[ " $tests " = *" $t "* ]] && ordered="$ordered $t"; done
-		for t in $tests; do
-			[[ " $KSELFTESTS " = *" $t "* ]] || record_fail "topic-$name/$t" "not among the harness's KSELFTESTS"
-		done
-		first=$(($(wc -l < "$results") + 1))
-		for a in $arches; do
-			if ! phase "topic $name: build $a" topic_kernel "$a" "$name"; then
-				record_fail "topic-$name-$a/build" \
-					"$(grep -m1 -E 'error|Error' "$logdir/build-topic-$name-$a.log")"
-				continue
-			fi
-			echo "pass topic-$name-$a/build" >> "$results"
-			[ -n "$ordered$suites" ] || continue
-			if ! topic_userspace "$a" "$ordered"; then
-				record_fail "topic-$name-$a/userspace" "the topic's tests do not build on its tree"
-				continue
-			fi
-			for fw in $(firmwares_for "$a"); do
-				phase "topic $name: tests $a$(fw_suffix "$fw")" topic_boot "$name" "$a" "$fw" \
-					"${ordered# }" "$suites"
-			done
-		done
-		counts=$(tail -n +"$first" "$results" | awk '
-			/^pass / { p++ } /^fail / { f++ } /^skip / { s++ }
-			END { printf "%d passed, %d failed, %d skipped", p, f, s }')
-		# Replace this topic's line only (a run of one arch says so).
-		sed -i "/^$name /d" "$OUT/check-topics.txt"
-		echo "$name ${topic_ends[i]} 'make check-topics' of this series on top of the ones" \
-			"before it (${arches// /, }$([[ " $arches " = *" arm64 "* ]] && echo "; arm64 with DT and ACPI")):" \
-			"its builds, and boots running the kselftests its patches add" \
-			"and every KUnit suite its kernels have: $counts." >> "$OUT/check-topics.txt"
-	done
+	topics_setup || { summary; return 1; }
+	rm -rf "$marks"
+	mkdir -p "$marks"
+	set -m
+	topic_chain &
+	build_lane_pid=$!
+	set +m
+	trap 'stop_build_lane; exit 130' INT TERM
+	topic_boots
+	wait "$build_lane_pid" || record_fail build-lane "the build lane ended with status $?"
+	build_lane_pid=""
+	trap - INT TERM
 	summary
 }
 

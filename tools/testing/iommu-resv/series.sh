@@ -87,8 +87,7 @@ cover_letter() { # I DIR
 	elif [ -f "$summary" ] && grep -q "^${topic_names[i]} $(git -C "$tree" rev-parse "${topic_ends[i]}") " "$summary"; then
 		results="Results"$'\n'"-------"$'\n'"$(grep "^${topic_names[i]} " "$summary" | cut -d' ' -f3-)"
 	else
-		results="Results"$'\n'"-------"$'\n'"'make $([ $((i + 1)) = "${#topic_names[@]}" ] && echo check || echo check-topics)'"
-		results+=" has not completed on exactly this series yet."
+		results="Results"$'\n'"-------"$'\n'"'make check' has not completed on exactly this series yet."
 	fi
 	python3 - "$dir/0000-cover-letter.patch" "$top/patches/covers/${topic_names[i]}.txt" \
 		"$results" "$base" "$prereq" <<'EOF'
