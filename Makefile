@@ -10,7 +10,7 @@
 #   make baseline the same tests on the unpatched base (= make check BASELINE=1)
 #   make series   the mailable series, one per topic, in $(OUT)/series/
 #   make check-bisect  build every prefix of the series, both arches (long)
-#   make check-topics  each topic series with the ones before it: builds, its tests pass
+#   make check-topics  only the topic proof of make check (each topic with the ones before it)
 #   make tool     tools/iommu/iommu-resv for this machine, in $(OUT)/tool/
 #   make bench [ARCH=x86_64] [TRIALS=5] [ICOUNT=1] [BIG=0]  patched vs unpatched, in $(OUT)/bench/
 #   make stress [STRESS_SECONDS=120] [FUZZ_CALLS=200000] [FUZZ_SEED=1]  debug kernels

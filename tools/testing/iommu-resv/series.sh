@@ -72,7 +72,9 @@ cover_letter() { # I DIR
 		prereq+=$'\n'"base-commit: is Debian's linux-source-6.12 as this project imports it,"
 		prereq+=$'\n'"not a public commit):"
 		for ((j = 0; j < i; j++)); do
-			prereq+=$'\n'"  ${topic_names[j]}: $(sed -n 1p "$top/patches/covers/${topic_names[j]}.txt")"
+			# within 72 columns: a subject that does not fit goes on below
+			prereq+=$'\n'"$(echo "  ${topic_names[j]}: $(sed -n 1p "$top/patches/covers/${topic_names[j]}.txt")" |
+				fold -s -w 72 | sed 's/ *$//; 2,$s/^ */    /')"
 		done
 	fi
 	summary=$out/check-topics.txt

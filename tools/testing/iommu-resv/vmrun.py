@@ -64,8 +64,16 @@ def cmd_run(args):
 
 
 def cmd_tests(args):
-    cfg = boot_config(args, 'tests')
-    res = vmboot.boot(cfg)
+    try:
+        cfg = boot_config(args, 'tests')
+        res = vmboot.boot(cfg)
+    except SystemExit as e:
+        # A boot that cannot start (QEMU, kernel or firmware missing) is a
+        # failed verdict in the results, not only a message.
+        why = str(e.code) if e.code else 'the boot could not start'
+        print(why, file=sys.stderr)
+        return record([vmjudge.Verdict('fail', 'boot', why.removeprefix('vmrun: error: '))],
+                      args.label or args.arch, args.results) or 1
     if res.qemu_out.strip():
         with open(cfg.logbase + '.qemu.log', 'w') as f:
             f.write(res.qemu_out)

@@ -29,7 +29,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..11"
 expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
 expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
@@ -110,4 +110,14 @@ expect qemu_missing "qemu-system-aarch64 not found" \
 expect acpi_only_on_arm64 "firmware acpi is not available on x86_64" \
 	python3 "$here/../vmrun.py" tests --arch x86_64 --firmware acpi --kernel "$tmp/k" \
 	--initrd "$tmp/i" --logdir "$tmp/logs" --accel tcg
+# ... and the run's results say so: a boot that could not start is a failure.
+n=$((n + 1))
+python3 "$here/../vmrun.py" tests --arch x86_64 --kernel "$tmp/none" --initrd "$tmp/i" \
+	--logdir "$tmp/logs" --accel tcg --label nokernel --results "$tmp/results" > /dev/null 2>&1
+if [ $? = 1 ] && grep -qx 'fail nokernel/boot # .*/none does not exist.*' "$tmp/results"; then
+	echo "ok $n no_boot_is_a_failed_result"
+else
+	echo "not ok $n no_boot_is_a_failed_result"
+	failed=$((failed + 1))
+fi
 [ $failed = 0 ]
