@@ -91,6 +91,7 @@ cover_letter() { # I DIR
 	else
 		results="Results"$'\n'"-------"$'\n'"'make check' has not completed on exactly this series yet."
 	fi
+	results=$(fold -s -w 72 <<<"$results" | sed 's/ *$//')
 	python3 - "$dir/0000-cover-letter.patch" "$top/patches/covers/${topic_names[i]}.txt" \
 		"$results" "$base" "$prereq" <<'EOF'
 import sys
