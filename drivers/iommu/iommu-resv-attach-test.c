@@ -25,6 +25,7 @@
 #include <linux/kthread.h>
 #include <linux/platform_device.h>
 #include <linux/property.h>
+#include <linux/xarray.h>
 
 #include "iommu-priv.h"
 #include "iommu-resv-kunit.h"
@@ -32,6 +33,7 @@
 #define FAKE_DEVS	3
 #define FAKE_PASID	1
 #define FAKE_DIRECT	0x100000	/* a firmware direct-mapped range */
+#define FAKE_PAGE_SHIFT	12		/* the paging domains' only page size */
 
 struct fake_iommu_state {
 	/* Its iommu is the fake IOMMU, whose clients' fwspecs name fwnode */
@@ -46,6 +48,8 @@ struct fake_iommu_state {
 	int wrong_leaving;
 	/* attach_dev() of this fake device to a paging domain fails, or -1 */
 	int fail_index;
+	/* Init registered the fake IOMMU and its sysfs device: exit undoes both */
+	bool registered;
 	/* Unregistering device 1 from another thread, while its owner is named */
 	struct notifier_block bus_nb;
 	struct completion removal_begun;
@@ -110,15 +114,80 @@ static void fake_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 		fake->pasid_attached[i] = NULL;
 }
 
-static void fake_domain_free(struct iommu_domain *domain)
+/*
+ * A paging domain, with a page table of its own: no test maps yet, but
+ * iommu_map(), iommu_unmap() and iommu_iova_to_phys() work on it as on a
+ * real driver's domain rather than WARN or oops.
+ */
+struct fake_domain {
+	struct iommu_domain domain;
+	struct xarray pfns;	/* IOVA page number -> xa_mk_value(PFN) */
+};
+
+static struct fake_domain *to_fake_domain(struct iommu_domain *domain)
 {
-	kfree(domain);
+	return container_of(domain, struct fake_domain, domain);
 }
 
-/* Nothing maps into the paging domains: the tests attach and detach them */
+static int fake_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct fake_domain *fd = to_fake_domain(domain);
+	unsigned long page = iova >> FAKE_PAGE_SHIFT, pfn = paddr >> FAKE_PAGE_SHIFT;
+	size_t i, n = (pgsize >> FAKE_PAGE_SHIFT) * pgcount;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		ret = xa_insert(&fd->pfns, page + i, xa_mk_value(pfn + i), gfp);
+		if (ret)
+			break;
+	}
+	/* The pages before a failure stay mapped: the core unmaps them */
+	*mapped = i << FAKE_PAGE_SHIFT;
+	/* As an io-pgtable driver answers a map over a mapping */
+	return ret == -EBUSY ? -EEXIST : ret;
+}
+
+static size_t fake_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct fake_domain *fd = to_fake_domain(domain);
+	unsigned long page = iova >> FAKE_PAGE_SHIFT;
+	size_t i, n = (pgsize >> FAKE_PAGE_SHIFT) * pgcount;
+
+	/* Up to the first page not mapped, which ends the core's unmap */
+	for (i = 0; i < n; i++)
+		if (!xa_erase(&fd->pfns, page + i))
+			break;
+	return i << FAKE_PAGE_SHIFT;
+}
+
+static phys_addr_t fake_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
+{
+	void *entry = xa_load(&to_fake_domain(domain)->pfns, iova >> FAKE_PAGE_SHIFT);
+
+	if (!entry)
+		return 0;
+	return ((phys_addr_t)xa_to_value(entry) << FAKE_PAGE_SHIFT) |
+	       (iova & GENMASK(FAKE_PAGE_SHIFT - 1, 0));
+}
+
+static void fake_domain_free(struct iommu_domain *domain)
+{
+	struct fake_domain *fd = to_fake_domain(domain);
+
+	xa_destroy(&fd->pfns);
+	kfree(fd);
+}
+
 static const struct iommu_domain_ops fake_paging_ops = {
 	.attach_dev = fake_attach_dev,
 	.set_dev_pasid = fake_set_dev_pasid,
+	.map_pages = fake_map_pages,
+	.unmap_pages = fake_unmap_pages,
+	.iova_to_phys = fake_iova_to_phys,
 	.free = fake_domain_free,
 };
 
@@ -169,15 +238,16 @@ static struct iommu_group *fake_device_group(struct device *dev)
 
 static struct iommu_domain *fake_domain_alloc_paging(struct device *dev)
 {
-	struct iommu_domain *domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	struct fake_domain *fd = kzalloc(sizeof(*fd), GFP_KERNEL);
 
-	if (!domain)
+	if (!fd)
 		return NULL;
-	domain->ops = &fake_paging_ops;
-	domain->pgsize_bitmap = SZ_4K;
-	domain->geometry.aperture_end = U32_MAX;
-	domain->geometry.force_aperture = true;
-	return domain;
+	xa_init(&fd->pfns);
+	fd->domain.ops = &fake_paging_ops;
+	fd->domain.pgsize_bitmap = BIT(FAKE_PAGE_SHIFT);
+	fd->domain.geometry.aperture_end = U32_MAX;
+	fd->domain.geometry.force_aperture = true;
+	return &fd->domain;
 }
 
 /* What a test has the fake IOMMU report: a direct region */
@@ -304,19 +374,26 @@ static int attach_test_init(struct kunit *test)
 		iommu_device_sysfs_remove(iommu);
 		return ret;
 	}
+	/* From here on exit undoes it, also if an assertion below ends init */
+	fake->registered = true;
 	fake_add_device(test, 0, true);
 	return 0;
 }
 
+/* Runs after every init, one that failed or stopped part-way included */
 static void attach_test_exit(struct kunit *test)
 {
 	struct fake_iommu_state *fake = test->priv;
 	int i;
 
+	if (!fake)
+		return;
 	for (i = 0; i < FAKE_DEVS; i++)
 		fake_remove_device(fake, i);
-	iommu_device_unregister(&fake->kt.iommu);
-	iommu_device_sysfs_remove(&fake->kt.iommu);
+	if (fake->registered) {
+		iommu_device_unregister(&fake->kt.iommu);
+		iommu_device_sysfs_remove(&fake->kt.iommu);
+	}
 	if (fake->group)
 		iommu_group_put(fake->group);
 }

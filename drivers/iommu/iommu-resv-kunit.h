@@ -146,10 +146,6 @@ static inline int iommu_resv_kunit_get_resv_regions(struct device *dev,
 	return ++made == kt->fail_at ? -ENOMEM : 0;
 }
 
-static const struct iommu_ops iommu_resv_kunit_ops = {
-	.get_resv_regions = iommu_resv_kunit_get_resv_regions,
-};
-
 /**
  * iommu_resv_kunit_setup - make @kt the test's state
  * @test: the test
@@ -157,7 +153,12 @@ static const struct iommu_ops iommu_resv_kunit_ops = {
  */
 static inline void iommu_resv_kunit_setup(struct kunit *test, struct iommu_resv_kunit *kt)
 {
-	kt->iommu.ops = &iommu_resv_kunit_ops;
+	/* Here, not at file scope: a suite without the fake IOMMU has no unused ops */
+	static const struct iommu_ops ops = {
+		.get_resv_regions = iommu_resv_kunit_get_resv_regions,
+	};
+
+	kt->iommu.ops = &ops;
 	test->priv = kt;
 }
 

@@ -6,14 +6,12 @@
  * tools/testing/selftests/iommu/iommu_resv_pci.c, against real topologies,
  * and a window that moves under an attached group by iommu_resv_hotplug.c.
  */
-#include <kunit/test.h>
 #include <linux/ioport.h>
 #include <linux/pci.h>
 #include <linux/resource_ext.h>
 
+#include "iommu-resv-kunit.h"
 #include "iommu-resv-pci.h"
-
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 struct dma_range {
 	u64 start;
@@ -44,9 +42,9 @@ static void make_ranges(struct kunit *test, struct list_head *head,
 }
 
 static void check_gaps(struct kunit *test, const struct dma_range *r, unsigned int n,
-		       const struct iommu_resv_span *want, unsigned int nr_want)
+		       const struct iommu_resv_bus_range *want, unsigned int nr_want)
 {
-	struct iommu_resv_span *gaps;
+	struct iommu_resv_bus_range *gaps;
 	struct resource_entry *entry;
 	unsigned int nr, i = 0;
 	LIST_HEAD(ranges);
@@ -77,7 +75,7 @@ static void dma_gaps_none_without_ranges(struct kunit *test)
 static void dma_gaps_around_one_range(struct kunit *test)
 {
 	static const struct dma_range r[] = { { 0x1000, 0x1fff } };
-	static const struct iommu_resv_span want[] = {
+	static const struct iommu_resv_bus_range want[] = {
 		{ 0, 0xfff }, { 0x2000, U64_MAX },
 	};
 
@@ -90,7 +88,7 @@ static void dma_gaps_between_unsorted_ranges(struct kunit *test)
 		{ 0x80000000, 0xffffffff }, { 0, 0x3fffffff },
 		{ 0x100000000ULL, 0x1ffffffffULL },
 	};
-	static const struct iommu_resv_span want[] = {
+	static const struct iommu_resv_bus_range want[] = {
 		{ 0x40000000, 0x7fffffff }, { 0x200000000ULL, U64_MAX },
 	};
 
@@ -103,7 +101,7 @@ static void dma_gaps_use_bus_addresses(struct kunit *test)
 	static const struct dma_range r[] = {
 		{ 0, 0x7fffffff, 0x4000000000ULL },
 	};
-	static const struct iommu_resv_span want[] = {
+	static const struct iommu_resv_bus_range want[] = {
 		{ 0x80000000, U64_MAX },
 	};
 
@@ -124,7 +122,7 @@ static void dma_gaps_reject_overlapping_ranges(struct kunit *test)
 	static const struct dma_range r[] = {
 		{ 0x1000, 0x2fff }, { 0x2000, 0x3fff },
 	};
-	struct iommu_resv_span *gaps;
+	struct iommu_resv_bus_range *gaps;
 	unsigned int nr;
 	LIST_HEAD(ranges);
 
@@ -196,12 +194,5 @@ static struct kunit_case iommu_resv_pci_test_cases[] = {
 	{}
 };
 
-static struct kunit_suite iommu_resv_pci_test_suite = {
-	.name = "iommu-resv-pci",
-	.test_cases = iommu_resv_pci_test_cases,
-};
-
-kunit_test_suite(iommu_resv_pci_test_suite);
-
-MODULE_DESCRIPTION("KUnit tests for IOMMU reserved PCI windows");
-MODULE_LICENSE("GPL");
+IOMMU_RESV_KUNIT_SUITE(iommu_resv_pci_test, "iommu-resv-pci", NULL, NULL,
+		       "KUnit tests for IOMMU reserved PCI windows");

@@ -131,9 +131,9 @@ static int add_function_peers(struct list_head *head, struct pci_dev *pdev)
 	return ret;
 }
 
-static int cmp_span(const void *pa, const void *pb)
+static int cmp_bus_range(const void *pa, const void *pb)
 {
-	const struct iommu_resv_span *a = pa, *b = pb;
+	const struct iommu_resv_bus_range *a = pa, *b = pb;
 
 	if (a->start != b->start)
 		return a->start < b->start ? -1 : 1;
@@ -152,10 +152,10 @@ static int cmp_span(const void *pa, const void *pb)
  * Return: 0, -ENOMEM, or -EINVAL if two ranges overlap.
  */
 VISIBLE_IF_KUNIT int iommu_resv_dma_range_gaps(struct list_head *ranges,
-					       struct iommu_resv_span **gaps,
+					       struct iommu_resv_bus_range **gaps,
 					       unsigned int *nr_gaps)
 {
-	struct iommu_resv_span *spans, *out;
+	struct iommu_resv_bus_range *inbound, *out;
 	struct resource_entry *window;
 	unsigned int n = 0, i, nr = 0;
 	u64 next = 0;
@@ -168,38 +168,38 @@ VISIBLE_IF_KUNIT int iommu_resv_dma_range_gaps(struct list_head *ranges,
 	if (!n)
 		return 0;
 
-	spans = kmalloc_array(n, sizeof(*spans), GFP_KERNEL);
+	inbound = kmalloc_array(n, sizeof(*inbound), GFP_KERNEL);
 	out = kmalloc_array(n + 1, sizeof(*out), GFP_KERNEL);
-	if (!spans || !out) {
-		kfree(spans);
+	if (!inbound || !out) {
+		kfree(inbound);
 		kfree(out);
 		return -ENOMEM;
 	}
 	i = 0;
 	resource_list_for_each_entry(window, ranges) {
-		spans[i].start = window->res->start - window->offset;
-		spans[i].end = window->res->end - window->offset;
+		inbound[i].start = window->res->start - window->offset;
+		inbound[i].end = window->res->end - window->offset;
 		i++;
 	}
-	sort(spans, n, sizeof(*spans), cmp_span, NULL);
+	sort(inbound, n, sizeof(*inbound), cmp_bus_range, NULL);
 
 	for (i = 0; i < n; i++) {
-		if (i && spans[i].start <= spans[i - 1].end) {
-			kfree(spans);
+		if (i && inbound[i].start <= inbound[i - 1].end) {
+			kfree(inbound);
 			kfree(out);
 			return -EINVAL;
 		}
-		if (spans[i].start > next)
-			out[nr++] = (struct iommu_resv_span){ next, spans[i].start - 1 };
-		if (spans[i].end == U64_MAX) {
+		if (inbound[i].start > next)
+			out[nr++] = (struct iommu_resv_bus_range){ next, inbound[i].start - 1 };
+		if (inbound[i].end == U64_MAX) {
 			to_end = false;
 			break;
 		}
-		next = spans[i].end + 1;
+		next = inbound[i].end + 1;
 	}
 	if (to_end)
-		out[nr++] = (struct iommu_resv_span){ next, U64_MAX };
-	kfree(spans);
+		out[nr++] = (struct iommu_resv_bus_range){ next, U64_MAX };
+	kfree(inbound);
 	*gaps = out;
 	*nr_gaps = nr;
 	return 0;
@@ -209,7 +209,7 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_resv_dma_range_gaps);
 static int add_host_bridge(struct list_head *head, struct pci_host_bridge *host,
 			   bool peers_routed)
 {
-	struct iommu_resv_span *gaps;
+	struct iommu_resv_bus_range *gaps;
 	struct resource_entry *window;
 	unsigned int nr, i;
 	int ret;

@@ -9,18 +9,18 @@
 #include <linux/types.h>
 
 /**
- * struct iommu_resv_span - an inclusive range of bus addresses
+ * struct iommu_resv_bus_range - an inclusive range of PCI bus addresses
  * @start: first address
  * @end: last address
  */
-struct iommu_resv_span {
+struct iommu_resv_bus_range {
 	u64 start;
 	u64 end;
 };
 
 #if IS_ENABLED(CONFIG_KUNIT)
 int iommu_resv_dma_range_gaps(struct list_head *ranges,
-			      struct iommu_resv_span **gaps,
+			      struct iommu_resv_bus_range **gaps,
 			      unsigned int *nr_gaps);
 #endif
 
