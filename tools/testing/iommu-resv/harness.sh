@@ -37,7 +37,7 @@ logdir=$OUT/logs
 # iommu_resv_query after iommu_resv_compat: both turn iommufd.enforce_pci_windows
 # off, and compat looks for the warning it prints once since boot in the log
 # ring, which a long run can overwrite after an earlier test's warning.
-KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_iommufd iommu_resv_platform iommu_resv_dma iommu_resv_hotplug iommu_resv_compat iommu_resv_query iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
+KSELFTESTS="iommu_resv_unbound iommu_resv_sysfs iommu_resv_type1 iommu_resv_detail iommu_resv_pci iommu_resv_enforce iommu_resv_platform iommu_resv_dma iommu_resv_hotplug iommu_resv_compat iommu_resv_query iommu_resv_tool iommu_resv_fail_nth iommu_resv_many iommu_resv_stress"
 # Guest tests of the harness (shell scripts in guest/, judged as TAP like the
 # kselftests), per arch, run before iommu_resv_stress in counted boots.
 # iommu_resv_qemu: Debian's QEMU in the guest as the real consumer.

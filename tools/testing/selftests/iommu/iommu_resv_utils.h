@@ -690,8 +690,8 @@ static inline const char *resv_missing(unsigned int needs)
 /*
  * Have the injector give @dev @count reserved regions of @size bytes,
  * @stride apart from @base; @quiet, without telling the users of gathered
- * lists. @count 0 takes them away (the injector checks the other numbers
- * only when they are given: with @quiet). 0 or -errno.
+ * lists. @count 0 takes them away and ignores @base, @stride and @size.
+ * 0 or -errno.
  */
 static inline int resv_inject(const char *dev, unsigned int count, uint64_t base,
 			      uint64_t stride, uint64_t size, bool quiet)
@@ -700,6 +700,8 @@ static inline int resv_inject(const char *dev, unsigned int count, uint64_t base
 
 	if (!count && !quiet)
 		snprintf(buf, sizeof(buf), "%s 0", dev);
+	else if (!count)	/* "quiet" comes after all numbers: give ones it accepts */
+		snprintf(buf, sizeof(buf), "%s 0 0 1 1 quiet", dev);
 	else
 		snprintf(buf, sizeof(buf), "%s %u 0x%llx 0x%llx 0x%llx%s", dev, count,
 			 (unsigned long long)base, (unsigned long long)stride,
