@@ -145,73 +145,68 @@ static int other_group(const struct resv_edus *e)
 }
 
 /*
- * Get edu @d ready to join what the backend holds, as a VMM adds a device:
- * open its group (type1) or bind its cdev to the backend's iommufd, in
- * self->other. 0 or -errno.
+ * Get edu @d ready to join what the backend of @e holds, as a VMM adds a
+ * device: open its group (type1) or bind its cdev to the backend's iommufd,
+ * in @other. 0 or -errno.
  */
-static int other_open(FIXTURE_DATA(enforce) *self, int d)
+static int other_open(struct resv_edus *e, int d, int *other)
 {
-	struct resv_edus *e = &self->edus;
 	char path[64];
 
 	if (e->be.iommufd) {
-		self->other = resv_cdev_bind(e->be.ioas.iommufd, e->bdf[d]);
-		return self->other < 0 ? self->other : 0;
+		*other = resv_cdev_bind(e->be.ioas.iommufd, e->bdf[d]);
+		return *other < 0 ? *other : 0;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", e->group[d]);
-	self->other = open(path, O_RDWR);
-	return self->other < 0 ? -errno : 0;
+	*other = open(path, O_RDWR);
+	return *other < 0 ? -errno : 0;
 }
 
-/* Add self->other to the container or attach it to the IOAS: 0 or -errno */
-static int other_attach(FIXTURE_DATA(enforce) *self)
+/* Add @other to @be's container or attach it to @be's IOAS: 0 or -errno */
+static int other_attach(struct resv_be *be, int other)
 {
-	struct resv_be *be = &self->edus.be;
-
 	if (be->iommufd)
-		return resv_cdev_attach(self->other, be->ioas.id);
-	return ioctl(self->other, VFIO_GROUP_SET_CONTAINER, &be->container) ? -errno : 0;
+		return resv_cdev_attach(other, be->ioas.id);
+	return ioctl(other, VFIO_GROUP_SET_CONTAINER, &be->container) ? -errno : 0;
 }
 
 /* Undo other_open() and a successful other_attach() */
-static void other_close(FIXTURE_DATA(enforce) *self)
+static void other_close(struct resv_be *be, int *other)
 {
-	if (self->other < 0)
+	if (*other < 0)
 		return;
-	if (!self->edus.be.iommufd)
-		ioctl(self->other, VFIO_GROUP_UNSET_CONTAINER);
-	close(self->other);
-	self->other = -1;
+	if (!be->iommufd)
+		ioctl(*other, VFIO_GROUP_UNSET_CONTAINER);
+	close(*other);
+	*other = -1;
 }
 
 /*
- * Attaching self->other fails with the backend's errno; with @check_log, a
- * line logged since the call names the mapping at @iova and @group (retried:
- * the line is rate-limited).
+ * Attaching @other to @e's backend fails with -@err; with @check_log, a line
+ * logged since the call, read from /dev/kmsg reader @fd, starts with @what and
+ * names the mapping at @iova and @group (retried: the line is rate-limited).
  */
-static bool refused_and_logged(FIXTURE_DATA(enforce) *self,
-			       const FIXTURE_VARIANT(enforce) *variant,
-			       uint64_t iova, int group, bool check_log)
+static bool refused_and_logged(int fd, struct resv_edus *e, int other, const char *what,
+			       int err, uint64_t iova, int group, bool check_log)
 {
 	char mapping[80], grp[32];
 	const char * const want[] = { mapping, grp };
 	bool ok = false;
-	int tries, ret;
+	int tries;
 
-	resv_kmsg_skip(self->kmsg);
+	resv_kmsg_skip(fd);
 
-	snprintf(mapping, sizeof(mapping), "%s 0x%llx-0x%llx", variant->attach,
-		 (unsigned long long)iova, (unsigned long long)(iova + self->edus.page - 1));
+	snprintf(mapping, sizeof(mapping), "%s 0x%llx-0x%llx", what,
+		 (unsigned long long)iova, (unsigned long long)(iova + e->page - 1));
 	snprintf(grp, sizeof(grp), "in group %d,", group);
 	for (tries = 0; tries < 8 && !ok; tries++) {
 		if (tries)
 			sleep(1);
-		ret = other_attach(self);
-		if (ret != -variant->attach_errno) {
+		if (other_attach(&e->be, other) != -err) {
 			ok = false;
 			break;
 		}
-		ok = !check_log || resv_kmsg_has(self->kmsg, want, ARRAY_SIZE(want));
+		ok = !check_log || resv_kmsg_has(fd, want, ARRAY_SIZE(want));
 	}
 	return ok;
 }
@@ -476,27 +471,31 @@ TEST_F(enforce, attach_outcome_predicted_from_sysfs)
 					continue;	/* A cannot hold such a mapping */
 				ASSERT_EQ(0, resv_be_open(&e->be, e->group[a], e->bdf[a]));
 				ASSERT_EQ(0, resv_be_map(&e->be, e->buf, iova, e->page));
-				ASSERT_EQ(0, other_open(self, b)) TH_LOG("%s", e->bdf[b]);
+				ASSERT_EQ(0, other_open(e, b, &self->other))
+					TH_LOG("%s", e->bdf[b]);
 
 				/* Predicted from sysfs: refused, and B is left unattached. */
-				EXPECT_TRUE(refused_and_logged(self, variant, iova, e->group[b],
-							       !predicted))
+				EXPECT_TRUE(refused_and_logged(self->kmsg, e, self->other,
+							       variant->attach,
+							       variant->attach_errno, iova,
+							       e->group[b], !predicted))
 					TH_LOG("%s (group %d) to %s's (group %d) over 0x%llx %s",
 					       e->bdf[b], e->group[b], e->bdf[a], e->group[a],
 					       (unsigned long long)iova, rb[i].type);
 				if (!variant->iommufd) {
-					ASSERT_EQ(0, ioctl(self->other, VFIO_GROUP_GET_STATUS, &st));
+					ASSERT_EQ(0, ioctl(self->other, VFIO_GROUP_GET_STATUS,
+							   &st));
 					EXPECT_FALSE(st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 				}
 
 				/* Mapping gone: predicted to work, and it does. */
 				ASSERT_EQ(0, resv_be_unmap(&e->be, iova, e->page));
-				ret = other_attach(self);
+				ret = other_attach(&e->be, self->other);
 				EXPECT_EQ(0, ret)
 					TH_LOG("%s (group %d) to %s's (group %d) after unmap: %s",
 					       e->bdf[b], e->group[b], e->bdf[a], e->group[a],
 					       strerror(-ret));
-				other_close(self);
+				other_close(&e->be, &self->other);
 				resv_be_close(&e->be);
 				predicted++;
 				break;	/* one region per pair keeps the run short */
@@ -530,10 +529,10 @@ TEST_F(enforce, attach_conflict_is_logged)
 	memcpy(self->injected, e->bdf[other], sizeof(self->injected));
 	ASSERT_EQ(0, resv_be_open(&e->be, e->group[0], e->bdf[0]));
 	ASSERT_EQ(0, resv_be_map(&e->be, e->buf, iova, e->page));
-	ASSERT_EQ(0, other_open(self, other)) TH_LOG("%s", e->bdf[other]);
+	ASSERT_EQ(0, other_open(e, other, &self->other)) TH_LOG("%s", e->bdf[other]);
 
 	resv_kmsg_skip(self->kmsg);
-	EXPECT_EQ(-variant->attach_errno, other_attach(self));
+	EXPECT_EQ(-variant->attach_errno, other_attach(&e->be, self->other));
 	snprintf(range, sizeof(range), "0x%llx-0x%llx overlaps reserved 0x%llx-0x%llx",
 		 (unsigned long long)iova, (unsigned long long)(iova + e->page - 1),
 		 (unsigned long long)r_start, (unsigned long long)(r_start + r_size - 1));
@@ -542,8 +541,8 @@ TEST_F(enforce, attach_conflict_is_logged)
 		TH_LOG("no \"%s\" line for %s", range, e->bdf[other]);
 
 	ASSERT_EQ(0, resv_be_unmap(&e->be, iova, e->page));
-	EXPECT_EQ(0, other_attach(self)) TH_LOG("%s after unmap", e->bdf[other]);
-	other_close(self);
+	EXPECT_EQ(0, other_attach(&e->be, self->other)) TH_LOG("%s after unmap", e->bdf[other]);
+	other_close(&e->be, &self->other);
 	resv_be_close(&e->be);
 	EXPECT_EQ(0, resv_inject(e->bdf[other], 0, 0, 0, 0, false));
 	self->injected[0] = '\0';
