@@ -342,8 +342,8 @@ TEST_F(enforce, refused_map_is_logged)
 
 		ASSERT_TRUE(detail_at(e, d, iova, type, dev, owner));
 		/* msi, or sw-msi on SMMUv3 */
-		EXPECT_NE(NULL, strstr(type, "msi")) TH_LOG("%s: 0x%llx is %s", e->bdf[d],
-							   (unsigned long long)iova, type);
+		EXPECT_NE(NULL, strstr(type, "msi"))
+			TH_LOG("%s: 0x%llx is %s", e->bdf[d], (unsigned long long)iova, type);
 		resv_kmsg_skip(self->kmsg);
 		ASSERT_EQ(0, resv_be_open(&e->be, e->group[d], e->bdf[d]));
 		snprintf(range, sizeof(range), "%s 0x%llx-0x%llx", variant->map,
