@@ -94,7 +94,7 @@ tree: deps
 # Build outputs only; the assembled trees and ccache stay (they are slow to make).
 clean:
 	rm -rf $(OUT)/patched/build $(OUT)/base/build $(OUT)/guest $(OUT)/logs \
-		$(OUT)/results.txt $(OUT)/phases.txt
+		$(OUT)/topic/build $(OUT)/topic/steps $(OUT)/results.txt $(OUT)/phases.txt
 
 distclean:
 	rm -rf $(OUT)

@@ -11,6 +11,8 @@
 # RUN, BOOT_TIMEOUT, FIRMWARE (vm: dt or acpi; check boots arm64 with both),
 # STRESS_SECONDS, FUZZ_CALLS, FUZZ_SEED (stress).
 set -uo pipefail
+# Set by the harness for one boot (topic proof), never taken from outside.
+unset KERNEL_DIR GUEST_DIR BOOT_LABEL
 
 here=$(dirname "$(realpath "$0")")
 # shellcheck source=tools/testing/iommu-resv/arches.sh
@@ -383,7 +385,8 @@ sparse_warnings() { # VARIANT B KARCH CROSS LOG FILES OBJS...
 	(unset MAKEFLAGS; CCACHE_BASEDIR=$OUT CCACHE_DIR=${CCACHE_DIR:-$OUT/ccache} \
 		make -s -C "$OUT/$v/src" O="$OUT/$v/build/$b" ARCH=$k CROSS_COMPILE=$cross \
 		CC="ccache ${cross}gcc" C=2 W=1 -j"$(nproc)" "$@") > "$log" 2>&1
-	grep -E '(warning|error):' "$log" | grep -F -f <(printf '%s\n' $files) |
+	# (no warning is no error: the greps may find nothing)
+	{ grep -E '(warning|error):' "$log" || true; } | { grep -F -f <(printf '%s\n' $files) || true; } |
 		sed -E 's|^.*/'"$v"'/src/||; s|:[0-9]+:[0-9]+: |: |; s|:[0-9]+: |: |' | sort -u
 }
 
@@ -408,6 +411,7 @@ base_static() { # ARCH
 	# shellcheck disable=SC2086
 	sparse_warnings topic "$a" "$(arch_fact "$a" karch)" "$(arch_fact "$a" cross)" \
 		"$logdir/static-base-$a.log" "$files" $objs > "$OUT/topic/static-base-$a.txt"
+	! grep -q 'Error [0-9]' "$logdir/static-base-$a.log"
 }
 
 # No warning in a file the series adds or changes that the unpatched file
@@ -415,9 +419,12 @@ base_static() { # ARCH
 # code touched by a glue patch are not the series'), per build of each arch
 # against the base of that arch (base_static).
 static_checks() {
-	local files b a k cross objs f log bad base=""
+	local files b a k cross objs f log bad base="" builds=""
 	files=$(series_c_files)
-	for b in x86_64 arm64 x86_64-compile-test arm64-compile-test s390-compile-test; do
+	# This run's builds (compile_tests builds s390 when no ARCH is given)
+	for a in $arches; do builds="$builds $a $a-compile-test"; done
+	[ -n "${ARCH:-}" ] || builds="$builds s390-compile-test"
+	for b in $builds; do
 		[ -d "$OUT/patched/build/$b" ] || continue
 		a=${b%-compile-test}
 		k=$(arch_fact "$a" karch) cross=$(arch_fact "$a" cross)
@@ -527,6 +534,9 @@ cmd_build() {
 # The start of a counted run (check, stress): empty results and phases, then
 # deps and the tree; a failure is recorded.
 start_counted_run() {
+	# One counted run per output directory: two would mix their results.
+	exec 9> "$OUT/.lock"
+	flock -n 9 || { err "another make check or stress uses $OUT"; exit 2; }
 	: > "$results"
 	: > "$phases"
 	mkdir -p "$logdir"
@@ -619,6 +629,7 @@ cmd_check() {
 		phase "checkpatch series" checkpatch_series
 		phase "kernel-doc" kerneldoc_check
 		phase "clang-format on added lines" format_check
+		[ -n "$full" ] || phase "mailable series" mailable_series
 	fi
 	for a in $arches; do
 		await "$variant-$a" || continue
@@ -656,6 +667,7 @@ cmd_check() {
 # NAME/ARCH before the directory moves on. Marks: base-ARCH, topic-NAME-ARCH.
 wt=$OUT/topic/src
 topic_names=() topic_kselftests=() topic_suites=()
+topic_run="make check"	# what the cover letters say proved the topics
 
 step_dir() { echo "$OUT/topic/steps/$1/$2"; } # NAME ARCH
 
@@ -701,10 +713,11 @@ chain_userspace() {
 	cp "$here/guest/show-groups.sh" "$dest/"
 	[ -n "$2" ] || return 0
 	# shellcheck disable=SC2046 # one target per test
-	submake -B -C "$wt/tools/testing/selftests/iommu" OUTPUT="$dest" \
+	CFLAGS="" LDFLAGS="" submake -B -C "$wt/tools/testing/selftests/iommu" OUTPUT="$dest" \
 		CROSS_COMPILE="$(arch_fact "$arch" cross)" USERCFLAGS="-g -Werror" USERLDFLAGS=-static \
 		KHDR_INCLUDES="-isystem $OUT/topic/build/$arch/hdr/include" \
-		$(for t in $2; do echo "$dest/$t"; done)
+		$(for t in $2; do echo "$dest/$t"; done) ||
+		{ err "building the kselftests of $(git -C "$wt" rev-parse --short HEAD) for $arch failed"; return 1; }
 }
 
 # STEP COMMIT [I]: the chain's step at COMMIT: base (no I) or topic I.
@@ -724,8 +737,10 @@ chain_step() {
 			record_fail "$mark/build" "$(grep -m1 -E 'error|Error' "$logdir/build-chain-$step-$a.log")"
 			mark "$mark" failed; continue
 		fi
-		cp "$OUT/topic/build/$a/kernel.img" "$d/"
-		[ ! -d "$OUT/topic/build/$a/modules" ] || cp -r "$OUT/topic/build/$a/modules" "$d/"
+		if ! cp "$OUT/topic/build/$a/kernel.img" "$d/" ||
+		   { [ -d "$OUT/topic/build/$a/modules" ] && ! cp -r "$OUT/topic/build/$a/modules" "$d/"; }; then
+			record_fail "$mark/build" "its kernel could not be kept in $d"; mark "$mark" failed; continue
+		fi
 		if [ -z "$i" ]; then
 			phase "sparse + W=1 of the base $a" base_static "$a" || rm -f "$OUT/topic/static-base-$a.txt"
 			mark "$mark" ok; continue
@@ -763,12 +778,10 @@ topic_boots() {
 			[ -n "${topic_kselftests[i]}${topic_suites[i]}" ] || continue
 			phase "topic $name: tests $a" topic_boot "$label" "$a" "$i"
 		done
-		counts=$(grep -E "^(pass|fail|skip) topic-$name-" "$results" | awk '
+		counts=$(grep -E "^(pass|fail|skip) topic-$name-(${arches// /|})/" "$results" | awk '
 			/^pass / { p++ } /^fail / { f++ } /^skip / { s++ }
 			END { printf "%d passed, %d failed, %d skipped", p, f, s }')
-		# Replace this topic's line only (a run of one arch says so).
-		sed -i "/^$name /d" "$OUT/check-topics.txt"
-		echo "$name ${topic_ends[i]} 'make check' of this series on top of the ones" \
+		echo "$name ${topic_ends[i]} '$topic_run' of this series on top of the ones" \
 			"before it (${arches// /, }): its builds, and boots running the kselftests its" \
 			"patches add and every KUnit suite its kernels have: $counts." >> "$OUT/check-topics.txt"
 	done
@@ -791,7 +804,7 @@ topic_boot() {
 # make check-topics: only the topic chain and its boots (and the base step).
 cmd_check_topics() {
 	# Its own results and phases: a make check's stay where they are.
-	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt
+	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt topic_run="make check-topics"
 	mkdir -p "$OUT/topic"
 	: > "$OUT/check-topics.txt"
 	start_counted_run || { summary; return 1; }

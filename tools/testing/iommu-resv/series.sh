@@ -77,6 +77,7 @@ cover_letter() { # I DIR
 				fold -s -w 72 | sed 's/ *$//; 2,$s/^ */    /')"
 		done
 	fi
+	prereq=$(fold -s -w 72 <<<"$prereq" | sed 's/ *$//')
 	summary=$out/check-topics.txt
 	# The last topic is the whole series: make check's count, if of this tree.
 	last=""

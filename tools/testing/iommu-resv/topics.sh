@@ -13,7 +13,9 @@ topics_read() {
 	n=${#commits[@]}
 	topic_names=() topic_firsts=() topic_starts=() topic_ends=()
 	while read -r name first; do
-		[[ $first =~ ^[0-9]{4}$ ]] || { echo "topics: bad line '$name $first'" >&2; return 1; }
+		# (a name is part of result names and patterns: no other characters)
+		[[ $first =~ ^[0-9]{4}$ && $name =~ ^[0-9]+-[a-z0-9-]+$ ]] ||
+			{ echo "topics: bad line '$name $first'" >&2; return 1; }
 		topic_names+=("$name")
 		topic_firsts+=("$((10#$first))")
 	done < <(grep -Ev '^[[:space:]]*(#|$)' "$file")

@@ -70,7 +70,7 @@ def cmd_tests(args):
     except SystemExit as e:
         # A boot that cannot start (QEMU, kernel or firmware missing) is a
         # failed verdict in the results, not only a message.
-        why = str(e.code) if e.code else 'the boot could not start'
+        why = e.code if isinstance(e.code, str) else f'the boot could not start (status {e.code})'
         print(why, file=sys.stderr)
         return record([vmjudge.Verdict('fail', 'boot', why.removeprefix('vmrun: error: '))],
                       args.label or args.arch, args.results) or 1
