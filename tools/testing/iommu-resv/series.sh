@@ -63,21 +63,23 @@ open(path, "w").write(head + sep + body)
 # The cover letter of topic I from its template: @BASE@, @PREREQ@, @RESULTS@.
 cover_letter() { # I DIR
 	local i=$1 dir=$2 prereq results summary j last
+	# Paragraphs of one line each, folded within 72 columns; a topic's
+	# subject that does not fit goes on below its name.
 	if [ "$i" = 0 ]; then
 		prereq="These apply to Linux $base directly (the base-commit: below is Debian's"
-		prereq+=$'\n'"linux-source-6.12 as this project imports it, not a public commit)."
+		prereq+=" linux-source-6.12 as this project imports it, not a public commit)."
+		prereq=$(fold -s -w 72 <<<"$prereq" | sed 's/ *$//')
 	else
 		prereq="This series applies on top of the $([ "$i" = 1 ] && echo "one" || echo "$i series")"
-		prereq+=" before it"$'\n'"(the prerequisite-patch-id trailers below name their patches; the"
-		prereq+=$'\n'"base-commit: is Debian's linux-source-6.12 as this project imports it,"
-		prereq+=$'\n'"not a public commit):"
+		prereq+=" before it (the prerequisite-patch-id trailers below name their patches; the"
+		prereq+=" base-commit: is Debian's linux-source-6.12 as this project imports it,"
+		prereq+=" not a public commit):"
+		prereq=$(fold -s -w 72 <<<"$prereq" | sed 's/ *$//')
 		for ((j = 0; j < i; j++)); do
-			# within 72 columns: a subject that does not fit goes on below
 			prereq+=$'\n'"$(echo "  ${topic_names[j]}: $(sed -n 1p "$top/patches/covers/${topic_names[j]}.txt")" |
 				fold -s -w 72 | sed 's/ *$//; 2,$s/^ */    /')"
 		done
 	fi
-	prereq=$(fold -s -w 72 <<<"$prereq" | sed 's/ *$//')
 	summary=$out/check-topics.txt
 	# The last topic is the whole series: make check's count, if of this tree.
 	last=""
