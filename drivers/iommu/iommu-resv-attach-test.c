@@ -115,9 +115,9 @@ static void fake_remove_dev_pasid(struct device *dev, ioasid_t pasid,
 }
 
 /*
- * A paging domain, with a page table of its own: no test maps yet, but
- * iommu_map(), iommu_unmap() and iommu_iova_to_phys() work on it as on a
- * real driver's domain rather than WARN or oops.
+ * A paging domain, with a page table of its own: iommu_map(), iommu_unmap()
+ * and iommu_iova_to_phys() work on it as on a real driver's domain rather
+ * than WARN or oops (fake_domain_maps_pages checks that they do).
  */
 struct fake_domain {
 	struct iommu_domain domain;
@@ -502,6 +502,43 @@ static void pasid_attach_covers_members(struct kunit *test)
 }
 
 /*
+ * The paging domains' page table maps, refuses a map over a mapping, and
+ * unmaps up to the first page not mapped, as the core expects a driver to.
+ */
+static void fake_domain_maps_pages(struct kunit *test)
+{
+	struct fake_iommu_state *fake = test->priv;
+	struct iommu_domain *domain;
+
+	domain = iommu_paging_domain_alloc(fake->devs[0]);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, domain);
+	KUNIT_EXPECT_EQ(test, domain->type, IOMMU_DOMAIN_UNMANAGED);
+
+	/* Two pages: IOVA 0x40000000-0x40001fff to 0x12340000-0x12341fff */
+	KUNIT_EXPECT_EQ(test, iommu_map(domain, 0x40000000, 0x12340000, 0x2000,
+					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40000000), (phys_addr_t)0x12340000);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40001234), (phys_addr_t)0x12341234);
+
+	/*
+	 * A map from the page before over the first page fails, and the core
+	 * unmaps the page it did map: the original mapping is left as it was.
+	 */
+	KUNIT_EXPECT_EQ(test, iommu_map(domain, 0x3ffff000, 0x56780000, 0x2000,
+					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), -EEXIST);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x3ffff000), (phys_addr_t)0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40000000), (phys_addr_t)0x12340000);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40001234), (phys_addr_t)0x12341234);
+
+	/* An unmap of three pages stops at the third, not mapped: two pages */
+	KUNIT_EXPECT_EQ(test, iommu_unmap(domain, 0x40000000, 0x3000), (size_t)0x2000);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40000000), (phys_addr_t)0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, 0x40001234), (phys_addr_t)0);
+
+	iommu_domain_free(domain);
+}
+
+/*
  * A failed report gives userspace's users no list at all, but the kernel's
  * own domain setup keeps the direct region made before the failure: the
  * device joining the group is marked as needing its 1:1 mapping.
@@ -630,6 +667,7 @@ static struct kunit_case iommu_resv_attach_test_cases[] = {
 	KUNIT_CASE(hot_added_member_gets_the_group_domain),
 	KUNIT_CASE(failed_attach_reverts_every_member),
 	KUNIT_CASE(pasid_attach_covers_members),
+	KUNIT_CASE(fake_domain_maps_pages),
 	KUNIT_CASE(failed_report_keeps_kernel_regions),
 	KUNIT_CASE(owner_stays_in_sysfs_while_named),
 	{}
