@@ -16,7 +16,6 @@ unset MAKEFLAGS MFLAGS MAKELEVEL	# called from make: nothing leaks into kernel m
 top=$(realpath "$1")
 mkdir -p "$2"; out=$(realpath "$2")
 tree=$out/patched/src
-basetree=$out/base/src
 ident_name="iommu-resv developers"
 ident_mail="iommu-resv@example.org"
 # Pinned base; newest 6.12 the archive has is used once this one is gone.
@@ -49,7 +48,7 @@ export GIT_COMMITTER_DATE="$GIT_AUTHOR_DATE"
 git_t() { git -C "$tree" "$@"; }
 
 make_base() {
-	local id=$1 src tmp=""
+	local id=$1 src
 	say "creating base tree ($id)"
 	rm -rf "$out/patched" "$out/base"
 	mkdir -p "$tree"
@@ -58,17 +57,15 @@ make_base() {
 	git_t config user.email "$ident_mail"
 	git_t config core.autocrlf false
 	git_t config gc.auto 0
-	local list=$out/base.files
+	local list=$out/base.files index=$out/base.index
 	if [ -n "${KERNEL_SRC:-}" ]; then
 		src=$(realpath "$KERNEL_SRC")
 	else
-		tmp=$(mktemp -d "$out/extract.XXXXXX")
-		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$tmp"
-		src=$tmp/linux-source-6.12
+		# Straight into the work tree and indexed where it lies: no
+		# second copy of the sources and no checkout (minutes, cold).
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$tree" --strip-components=1
+		src=$tree index=$tree/.git/index
 	fi
-	# The files that are source: a git checkout's tracked and unignored ones
-	# (KERNEL_SRC); the tarball's, all of them; in another plain tree (e.g.
-	# Debian's, whose .gitignore ignores everything) all but build outputs.
 	if [ -n "${KERNEL_SRC:-}" ] &&
 	   git -C "$src" rev-parse --show-toplevel 2>/dev/null | grep -qxF "$src"; then
 		git -C "$src" ls-files -z --cached --others --exclude-standard > "$list"
@@ -83,19 +80,23 @@ make_base() {
 			-print0 | sed -z 's|^\./||') > "$list"
 	fi
 	[ -s "$list" ] || die "no source files found in $src"
-	(cd "$src" && GIT_INDEX_FILE=$out/base.index git --git-dir="$tree/.git" \
+	(cd "$src" && GIT_INDEX_FILE=$index git --git-dir="$tree/.git" \
 		--work-tree="$src" update-index --add -z --stdin < "$list")
 	rm -f "$list"
 	local t c ver
-	t=$(GIT_INDEX_FILE=$out/base.index git_t write-tree)
+	t=$(GIT_INDEX_FILE=$index git_t write-tree)
 	ver=$(awk '$2 == "=" && $1 ~ /^(VERSION|PATCHLEVEL|SUBLEVEL)$/ { v = v (v ? "." : "") $3 }
 		   END { print v }' "$src/Makefile")
 	c=$(printf 'Linux %s (%s)\n' "$ver" "$id" | git_t commit-tree "$t")
-	rm -f "$out/base.index"
-	[ -n "$tmp" ] && rm -rf "$tmp"
 	git_t tag -f base "$c" >/dev/null
-	git_t reset -q --hard base
-	git_t worktree add -q --detach "$basetree" base
+	if [ "$src" = "$tree" ]; then
+		git_t update-ref refs/heads/series "$c"
+	else
+		rm -f "$index"
+		git_t reset -q --hard base
+	fi
+	# out/base/src, the base as a worktree, is made when a base build needs
+	# it (kbuild.sh): make check's base kernel is its topic proof's first step.
 	echo "$id" > "$out/base.id"
 	echo "$ver" > "$out/base.version"
 }

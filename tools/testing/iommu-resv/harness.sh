@@ -227,7 +227,7 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	# No earlier run's dumps may stand in for this boot's.
 	rm -f "$logdir/$label.groups.json" "$logdir/$label.boot-groups.json"
 	"$here/vmrun.py" tests --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" \
-		--initrd "$irf" --tests "$tests" --ktree "$OUT/$v/src" --cmdline "$cmdline" \
+		--initrd "$irf" --tests "$tests" --ktree "$OUT/patched/src" --cmdline "$cmdline" \
 		--kunit-suites "$suites" "${kcsan[@]}" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" --boot-dump "$logdir/$label.boot-groups.json" \
@@ -466,9 +466,17 @@ kerneldoc_check() {
 		(cd "$tree" && PATH=/usr/bin:$PATH ./scripts/kernel-doc -none -Wall "$@" 2>&1) |
 			sed 's/:[0-9]*: / /' | sort
 	}
+	# The unpatched files, from the base commit
+	local base
+	base=$(mktemp -d)
+	# shellcheck disable=SC2086
+	git -C "$OUT/patched/src" archive base $(git -C "$OUT/patched/src" ls-tree --name-only base -- $files) |
+		tar -x -C "$base"
+	ln -s "$OUT/patched/src/scripts" "$base/scripts"
 	# shellcheck disable=SC2086
 	new=$(comm -23 <(kdoc "$OUT/patched/src" $files) \
-		<(kdoc "$OUT/base/src" $(for f in $files; do [ -f "$OUT/base/src/$f" ] && echo "$f"; done)))
+		<(kdoc "$base" $(for f in $files; do [ -f "$base/$f" ] && echo "$f"; done)))
+	rm -rf "$base"
 	if [ -n "$new" ]; then
 		echo "$new" > "$logdir/kernel-doc.log"
 		record_fail kernel-doc "$(head -n1 <<<"$new")"
@@ -671,16 +679,9 @@ topic_run="make check"	# what the cover letters say proved the topics
 
 step_dir() { echo "$OUT/topic/steps/$1/$2"; } # NAME ARCH
 
-# The topics and the worktree; false (recorded) if patches/topics does not
+# The topics; false (recorded) if patches/topics does not
 # describe the series.
 topics_setup() {
-	# A worktree of this assembled tree (assembly can make the tree anew).
-	if ! git -C "$OUT/patched/src" worktree list --porcelain | grep -qxF "worktree $wt"; then
-		rm -rf "$wt"
-		git -C "$OUT/patched/src" worktree prune
-		git -C "$OUT/patched/src" worktree add -q --detach "$wt" base ||
-			{ record_fail topics "no worktree at $wt"; return 1; }
-	fi
 	# shellcheck source=topics.sh
 	. "$here/topics.sh"
 	if ! topics_read "$top/patches/topics" "$OUT/patched/src"; then
@@ -758,6 +759,13 @@ chain_step() {
 topic_chain() {
 	local i
 	rm -f "$OUT"/topic/static-base-*.txt
+	# A worktree of this assembled tree (assembly can make the tree anew);
+	# without it every step's checkout fails, and says so.
+	if ! git -C "$OUT/patched/src" worktree list --porcelain | grep -qxF "worktree $wt"; then
+		rm -rf "$wt"
+		git -C "$OUT/patched/src" worktree prune
+		git -C "$OUT/patched/src" worktree add -q --detach "$wt" base || err "no worktree at $wt"
+	fi
 	chain_step base base
 	for ((i = 0; i < ${#topic_names[@]} - 1; i++)); do
 		chain_step "${topic_names[i]}" "${topic_ends[i]}" "$i"

@@ -17,6 +17,11 @@ src=$out/$variant/src
 bdir=$out/$variant/build/$arch
 [ "$flavour" = test ] || bdir=$bdir-$flavour
 die() { echo "kbuild: error: $*" >&2; exit 1; }
+# The base is a worktree of the assembled tree, made when first built.
+if [ "$variant" = base ] && [ ! -d "$src" ] && [ -d "$out/patched/src/.git" ]; then
+	git -C "$out/patched/src" worktree prune
+	git -C "$out/patched/src" worktree add -q --detach "$src" base || die "no base worktree at $src"
+fi
 [ -d "$src" ] || die "no $variant tree at $src (run 'make tree')"
 
 # shellcheck source=tools/testing/iommu-resv/arches.sh
