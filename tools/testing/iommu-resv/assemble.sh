@@ -63,7 +63,8 @@ make_base() {
 	else
 		# Straight into the work tree and indexed where it lies: no
 		# second copy of the sources and no checkout (minutes, cold).
-		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$tree" --strip-components=1
+		# (-m: files newer than any earlier build of them)
+		tar -xJmf /usr/src/linux-source-6.12.tar.xz -C "$tree" --strip-components=1
 		src=$tree index=$tree/.git/index
 	fi
 	if [ -n "${KERNEL_SRC:-}" ] &&
@@ -80,6 +81,7 @@ make_base() {
 			-print0 | sed -z 's|^\./||') > "$list"
 	fi
 	[ -s "$list" ] || die "no source files found in $src"
+	[ "$src" = "$tree" ] || rm -f "$index"	# an interrupted run's
 	(cd "$src" && GIT_INDEX_FILE=$index git --git-dir="$tree/.git" \
 		--work-tree="$src" update-index --add -z --stdin < "$list")
 	rm -f "$list"
@@ -90,7 +92,7 @@ make_base() {
 	c=$(printf 'Linux %s (%s)\n' "$ver" "$id" | git_t commit-tree "$t")
 	git_t tag -f base "$c" >/dev/null
 	if [ "$src" = "$tree" ]; then
-		git_t update-ref refs/heads/series "$c"
+		git_t update-ref -m "assemble: base" refs/heads/series "$c"
 	else
 		rm -f "$index"
 		git_t reset -q --hard base

@@ -287,7 +287,7 @@ host_selftests() {
 		[ -x "$t" ] || continue
 		out=$OUT/logs/host-$(basename "$t").tap
 		mkdir -p "$OUT/logs"
-		OUT=$OUT "$t" > "$out" 2>&1
+		OUT=$OUT "$t" > "$out" 2>&1 9>&-
 		"$here/vmrun.py" judge-tap "$out" --label "host/$(basename "${t%.*}")" \
 			--results "$results" --exit-status $?
 		[ $? -le 1 ] || record_fail "host/$(basename "${t%.*}")" "its output could not be judged"
@@ -467,11 +467,13 @@ kerneldoc_check() {
 			sed 's/:[0-9]*: / /' | sort
 	}
 	# The unpatched files, from the base commit
-	local base
+	local base old
 	base=$(mktemp -d)
 	# shellcheck disable=SC2086
-	git -C "$OUT/patched/src" archive base $(git -C "$OUT/patched/src" ls-tree --name-only base -- $files) |
-		tar -x -C "$base"
+	old=$(git -C "$OUT/patched/src" ls-tree --name-only base -- $files)
+	# (no path would archive the whole tree)
+	# shellcheck disable=SC2086
+	[ -z "$old" ] || git -C "$OUT/patched/src" archive base $old | tar -x -C "$base"
 	ln -s "$OUT/patched/src/scripts" "$base/scripts"
 	# shellcheck disable=SC2086
 	new=$(comm -23 <(kdoc "$OUT/patched/src" $files) \
@@ -544,7 +546,11 @@ cmd_build() {
 start_counted_run() {
 	# One counted run per output directory: two would mix their results.
 	exec 9> "$OUT/.lock"
-	flock -n 9 || { err "another make check or stress uses $OUT"; exit 2; }
+	if ! flock -n 9; then
+		err "another make check or stress uses $OUT:" \
+			"$(lslocks -n -o PID,COMMAND,PATH 2>/dev/null | grep -F "$OUT/.lock" | paste -sd ' ')"
+		exit 2
+	fi
 	: > "$results"
 	: > "$phases"
 	mkdir -p "$logdir"
@@ -631,7 +637,7 @@ cmd_check() {
 	build_lane "$full" &
 	build_lane_pid=$!
 	set +m
-	trap 'stop_build_lane; exit 130' INT TERM
+	trap 'stop_build_lane; exit 130' INT TERM HUP
 	phase "host selftests" host_selftests
 	if [ -z "$quick" ] && [ "$variant" = patched ]; then
 		phase "checkpatch series" checkpatch_series
@@ -658,7 +664,7 @@ cmd_check() {
 	fi
 	wait "$build_lane_pid" || record_fail build-lane "the build lane ended with status $?"
 	build_lane_pid=""
-	trap - INT TERM
+	trap - INT TERM HUP
 	printf '%-34s %7.1f s\n' "whole check (wall clock)" "$(echo "$(date +%s.%N) - $t0" | bc)" >> "$phases"
 	summary check
 }
@@ -761,7 +767,8 @@ topic_chain() {
 	rm -f "$OUT"/topic/static-base-*.txt
 	# A worktree of this assembled tree (assembly can make the tree anew);
 	# without it every step's checkout fails, and says so.
-	if ! git -C "$OUT/patched/src" worktree list --porcelain | grep -qxF "worktree $wt"; then
+	if [ ! -e "$wt/.git" ] ||
+	   ! git -C "$OUT/patched/src" worktree list --porcelain | grep -qxF "worktree $wt"; then
 		rm -rf "$wt"
 		git -C "$OUT/patched/src" worktree prune
 		git -C "$OUT/patched/src" worktree add -q --detach "$wt" base || err "no worktree at $wt"
@@ -814,8 +821,8 @@ cmd_check_topics() {
 	# Its own results and phases: a make check's stay where they are.
 	results=$OUT/topic/results.txt phases=$OUT/topic/phases.txt topic_run="make check-topics"
 	mkdir -p "$OUT/topic"
-	: > "$OUT/check-topics.txt"
 	start_counted_run || { summary; return 1; }
+	: > "$OUT/check-topics.txt"
 	topics_setup || { summary; return 1; }
 	rm -rf "$marks"
 	mkdir -p "$marks"
@@ -823,11 +830,11 @@ cmd_check_topics() {
 	topic_chain &
 	build_lane_pid=$!
 	set +m
-	trap 'stop_build_lane; exit 130' INT TERM
+	trap 'stop_build_lane; exit 130' INT TERM HUP
 	topic_boots
 	wait "$build_lane_pid" || record_fail build-lane "the build lane ended with status $?"
 	build_lane_pid=""
-	trap - INT TERM
+	trap - INT TERM HUP
 	summary
 }
 
