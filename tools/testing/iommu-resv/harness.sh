@@ -8,8 +8,10 @@
 #   harness.sh build          deps, tree, kernels and test binaries only
 #   harness.sh stress         the reliability tests, long, on the debug kernels
 # Variables (environment): ARCH, OUT, BASELINE, DEBUG, KERNEL_SRC, QEMU_EXTRA,
-# RUN, BOOT_TIMEOUT, FIRMWARE (vm: dt or acpi; check boots arm64 with both),
-# STRESS_SECONDS, FUZZ_CALLS, FUZZ_SEED (stress).
+# RUN, BOOT_TIMEOUT, BOOT_BEGIN_TIMEOUT (seconds for init to begin the tests
+# before a boot is taken as hung and booted once more), FIRMWARE (vm: dt or
+# acpi; check boots arm64 with both), STRESS_SECONDS, FUZZ_CALLS, FUZZ_SEED
+# (stress).
 set -uo pipefail
 # Set by the harness for one boot (topic proof), never taken from outside.
 unset KERNEL_DIR GUEST_DIR BOOT_LABEL
@@ -222,8 +224,8 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	# (x86_64 PCIe ports' _PRT at boot, seen under KASAN): the soft-lockup
 	# detector then reports a CPU stuck for 30 s in swapper. Report what is
 	# stuck for 2 minutes instead (the hung-task limit).
-	local cmdline=$KCMDLINE
-	[ "$flavour" = test ] || cmdline="watchdog_thresh=60 $cmdline"
+	local cmdline=$KCMDLINE begin=${BOOT_BEGIN_TIMEOUT:-120}
+	[ "$flavour" = test ] || cmdline="watchdog_thresh=60 $cmdline" begin=${BOOT_BEGIN_TIMEOUT:-600}
 	# No earlier run's dumps may stand in for this boot's.
 	rm -f "$logdir/$label.groups.json" "$logdir/$label.boot-groups.json"
 	"$here/vmrun.py" tests --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" \
@@ -231,7 +233,7 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 		--kunit-suites "$suites" "${kcsan[@]}" \
 		--logdir "$logdir" --label "$label" ${res:+--results "$res"} \
 		--dump "$logdir/$label.groups.json" --boot-dump "$logdir/$label.boot-groups.json" \
-		--timeout "$BOOT_TIMEOUT" --extra "$extra"
+		--timeout "$BOOT_TIMEOUT" --begin-timeout "$begin" --extra "$extra"
 }
 
 # The series keeps reserved_regions byte for byte: boot the unpatched base on

@@ -115,8 +115,18 @@ EOF
 
 all_cc=$(mktemp)
 check=$(mktemp -d)
-trap 'git -C "$tree" worktree remove --force "$check/am" >/dev/null 2>&1 || true; rm -rf "$check" "$all_cc"' EXIT
-git -C "$tree" worktree add -q --detach "$check/am" base
+trap 'rm -rf "$check" "$all_cc"' EXIT
+# git am runs in a repository of its own at the base, borrowing the tree's
+# objects, with only the files the series touches checked out (the rest of
+# the kernel stays in its index): the assembled tree is only read, and no
+# second copy of the kernel is written.
+am=$check/am
+git -c init.defaultBranch=am init -q "$am"
+echo "$tree/.git/objects" > "$am/.git/objects/info/alternates"
+git -C "$am" config core.sparseCheckout true
+git -C "$tree" diff --name-only base..HEAD | sed 's|^|/|' > "$am/.git/info/sparse-checkout"
+git -C "$am" update-ref HEAD "$(git -C "$tree" rev-parse base)"
+git -C "$am" read-tree -mu HEAD
 for i in "${!topic_names[@]}"; do
 	name=${topic_names[i]} dir=$dest/${topic_names[i]}
 	[ -f "$top/patches/covers/$name.txt" ] || die "no cover letter patches/covers/$name.txt"
@@ -144,9 +154,14 @@ for i in "${!topic_names[@]}"; do
 	for p in "$dir"/*.patch; do
 		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
 	done
-	git -C "$check/am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" ||
-		die "$name does not apply with git am onto the topics before it"
-	[ "$(git -C "$check/am" rev-parse "HEAD^{tree}")" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
+	if ! git -C "$am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" \
+		> "$check/am.log" 2>&1; then
+		cat "$check/am.log" >&2
+		die "$name does not apply with git am onto the topics before it:" \
+			"$(grep -m1 -E '^(error|fatal|Patch failed)' "$check/am.log" || tail -n1 "$check/am.log")" \
+			"($(df -h --output=avail "$check" | tail -n1 | tr -d ' ') free)"
+	fi
+	[ "$(git -C "$am" rev-parse "HEAD^{tree}")" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
 		die "$name does not give the tree the series has at its end"
 	echo "series: $name: ${#patches[@]} patches and a cover letter in $dir"
 done

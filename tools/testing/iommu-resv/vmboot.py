@@ -97,6 +97,9 @@ class BootConfig:
     mode: str = 'tests'
     accel: str = 'tcg'
     timeout: int = 900
+    # tests mode: a guest that has not written @@BEGIN this many seconds
+    # after QEMU started is taken as hung before its tests (0: no limit)
+    begin_timeout: int = 0
     extra: List[str] = field(default_factory=list)
     firmware: str = 'dt'
     cmdline: str = ''
@@ -117,6 +120,8 @@ class BootResult:
     qemu_out: str = ''
     seconds: float = 0.0
     channel: protocol.Channel = None
+    began: Optional[float] = None	# seconds to @@BEGIN, if seen while booting
+    silent: bool = False		# stopped: no @@BEGIN within begin_timeout
 
     def __post_init__(self):
         if self.channel is None:
@@ -213,11 +218,18 @@ def boot(cfg):
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     shown = 0
-    timed_out = False
+    timed_out = silent = False
+    began = None
     while proc.poll() is None:
         if cfg.echo:
             shown = echo_new(out_log, shown)
-        if time.monotonic() - start > cfg.timeout:
+        elapsed = time.monotonic() - start
+        if began is None and cfg.begin_timeout:
+            if has_begun(out_log):
+                began = elapsed
+            elif elapsed > cfg.begin_timeout:
+                silent = True
+        if silent or elapsed > cfg.timeout:
             proc.kill()
             timed_out = True
             break
@@ -227,7 +239,15 @@ def boot(cfg):
         echo_new(out_log, shown)
     return BootResult(out=read_log(out_log), console=read_log(console_log),
                       console_log=console_log, timed_out=timed_out, rc=proc.returncode,
-                      qemu_out=qemu_out, seconds=time.monotonic() - start)
+                      qemu_out=qemu_out, seconds=time.monotonic() - start,
+                      began=began, silent=silent)
+
+
+def has_begun(out_log):
+    """Whether init has written @@BEGIN (within the log's first lines)."""
+    with open(out_log, 'rb') as f:
+        head = f.read(65536)
+    return any(l.startswith(b'@@BEGIN') for l in head.splitlines())
 
 
 def extended_dtb(cmd, dtsi, logbase):

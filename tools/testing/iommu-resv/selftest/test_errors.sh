@@ -29,7 +29,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
 expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
@@ -118,6 +118,51 @@ if [ $? = 1 ] && grep -qx 'fail nokernel/boot # .*/none does not exist.*' "$tmp/
 	echo "ok $n no_boot_is_a_failed_result"
 else
 	echo "not ok $n no_boot_is_a_failed_result"
+	failed=$((failed + 1))
+fi
+
+# A guest that never begins its tests (a TCG hang before init's @@BEGIN) is
+# booted once more, its first console kept: a stand-in QEMU hangs on its
+# first start and runs on its second; one that always hangs fails the boot.
+mkdir -p "$tmp/fakeqemu"
+cat > "$tmp/fakeqemu/qemu-system-x86_64" <<'FAKE'
+#!/bin/bash
+# The second "-serial file:" is the output channel (arches.conf).
+files=() prev=""
+for a in "$@"; do [ "$prev" = -serial ] && files+=("${a#file:}"); prev=$a; done
+echo "Run /init" > "${files[0]}"
+n=$(cat "$FAKE_STATE" 2>/dev/null || echo 0)
+echo $((n + 1)) > "$FAKE_STATE"
+if [ "$n" -lt "$FAKE_HANGS" ]; then exec sleep 60; fi
+printf '@@BEGIN 6.12 x86_64\n@@DUMP boot\n@@DUMP boot end\n@@DONE\n' > "${files[1]}"
+FAKE
+chmod +x "$tmp/fakeqemu/qemu-system-x86_64"
+hang_boot() { # HANGS LABEL: the boot's status
+	rm -f "$tmp/state"
+	FAKE_STATE=$tmp/state FAKE_HANGS=$1 PATH="$tmp/fakeqemu:$PATH" python3 "$here/../vmrun.py" \
+		tests --arch x86_64 --kernel "$tmp/k" --initrd "$tmp/i" --logdir "$tmp/logs" \
+		--accel tcg --label "$2" --results "$tmp/results" --timeout 60 --begin-timeout 2 \
+		> "$tmp/$2.out" 2>&1
+}
+n=$((n + 1))
+hang_boot 1 hung1
+if [ $? = 0 ] && [ "$(cat "$tmp/state")" = 2 ] &&
+   grep -qx 'skip hung1/boot-retried # the first boot wrote no @@BEGIN in 2 s .*' "$tmp/results" &&
+   ! grep -q '^fail hung1/' "$tmp/results" && grep -qx 'Run /init' "$tmp/logs/hung1.hung.console.log"; then
+	echo "ok $n hung_boot_is_booted_once_more"
+else
+	sed 's/^/# /' "$tmp/hung1.out"
+	echo "not ok $n hung_boot_is_booted_once_more"
+	failed=$((failed + 1))
+fi
+n=$((n + 1))
+hang_boot 2 hung2
+if [ $? = 1 ] && [ "$(cat "$tmp/state")" = 2 ] &&
+   grep -qx 'fail hung2/boot # timed out before the tests.*' "$tmp/results"; then
+	echo "ok $n boot_hung_twice_fails"
+else
+	sed 's/^/# /' "$tmp/hung2.out"
+	echo "not ok $n boot_hung_twice_fails"
 	failed=$((failed + 1))
 fi
 [ $failed = 0 ]
