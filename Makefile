@@ -17,7 +17,8 @@
 #
 # Variables: ARCH (default: both), OUT (default: out), BASELINE=1, DEBUG=1,
 # QUICK=1 (check: build, boot and tests only), KERNEL_SRC=/path/to/linux-6.12.y,
-# QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds), FIRMWARE (vm, arm64: dt or acpi).
+# QEMU_EXTRA, RUN, BOOT_TIMEOUT (seconds), BOOT_BEGIN_TIMEOUT (seconds for a
+# test VM's init to begin), FIRMWARE (vm, arm64: dt or acpi).
 # Help lines above are printed by 'make help'.
 
 OUT ?= $(CURDIR)/out
@@ -37,7 +38,7 @@ $(error KERNEL_SRC=$(KERNEL_SRC) is not a kernel source tree)
 endif
 endif
 
-export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT FIRMWARE TRIALS ICOUNT BIG
+export OUT ARCH BASELINE DEBUG QUICK KERNEL_SRC QEMU_EXTRA RUN BOOT_TIMEOUT BOOT_BEGIN_TIMEOUT FIRMWARE TRIALS ICOUNT BIG
 export STRESS_SECONDS FUZZ_CALLS FUZZ_SEED
 
 .PHONY: all run check baseline vm build deps tree clean distclean help series check-bisect check-topics tool bench stress

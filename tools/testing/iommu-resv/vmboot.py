@@ -120,8 +120,8 @@ class BootResult:
     qemu_out: str = ''
     seconds: float = 0.0
     channel: protocol.Channel = None
-    began: Optional[float] = None	# seconds to @@BEGIN, if seen while booting
-    silent: bool = False		# stopped: no @@BEGIN within begin_timeout
+    began: Optional[float] = None  # seconds to @@BEGIN, if seen while booting
+    silent: bool = False  # stopped: no @@BEGIN within begin_timeout
 
     def __post_init__(self):
         if self.channel is None:

@@ -124,6 +124,26 @@ def first_splat(console):
     return next((l.strip() for l in console.splitlines() if SPLAT.search(l)), None)
 
 
+# The one hang vmrun.py boots a 'tests' guest again for: under TCG an
+# emulated CPU's timer sometimes never fires once init has started, and
+# RCU's stall report says so.
+TCG_TIMER_HANG = re.compile(r"rcu_\w+ kthread timer wakeup didn't happen")
+RCU_STALL = re.compile(r'rcu: INFO: \w+ (self-)?detected stall')
+
+
+def tcg_timer_hang(console):
+    """Whether @console (of a boot that never began its tests) shows that
+    hang and nothing else: init started, then RCU reported a timer that
+    never fired, and no splat came before its report."""
+    lines = console.splitlines()
+    init = next((i for i, l in enumerate(lines) if 'Run /init' in l), None)
+    report = next((i for i, l in enumerate(lines)
+                   if RCU_STALL.search(l) or TCG_TIMER_HANG.search(l)), None)
+    return (init is not None and report is not None and report > init and
+            any(TCG_TIMER_HANG.search(l) for l in lines[report:]) and
+            first_splat('\n'.join(lines[:report])) is None)
+
+
 def splat_verdicts(console):
     """A kernel splat anywhere in @console fails the run."""
     splat = first_splat(console)

@@ -12,6 +12,7 @@
 Booting: vmboot.py; the guest's side of the protocol: protocol.py.
 """
 import argparse
+import glob
 import json
 import os
 import shlex
@@ -65,18 +66,19 @@ def cmd_run(args):
 
 
 def cmd_tests(args):
+    label = args.label or args.arch
+    retried = []
     try:
         cfg = boot_config(args, 'tests')
+        # No earlier run's hung boot may stand for this one's.
+        for old in glob.glob(glob.escape(cfg.logbase) + '.hung.*'):
+            os.unlink(old)
         res = vmboot.boot(cfg)
-        retried = []
-        if res.silent:
-            # Seen under TCG: an emulated CPU whose timer never fires hangs
-            # the guest right after it starts init. Keep that boot's logs
-            # and boot once more; a kernel that hangs again fails.
-            kept = keep_logs(cfg.logbase, 'hung')
-            why = (f'the first boot wrote no @@BEGIN in {cfg.begin_timeout} s (hung before '
-                   f'its tests; its console: {kept}): booted once more')
-            print(f'vmrun: {args.label or args.arch}: {why}')
+        if res.silent and vmjudge.tcg_timer_hang(res.console):
+            kept = keep_logs(cfg.logbase, 'hung', res.qemu_out)
+            why = (f'the first boot hung before its tests (no @@BEGIN in {cfg.begin_timeout} s; '
+                   f"RCU: a CPU's timer never fired, a TCG hang; console: {kept}): booted once more")
+            print(f'vmrun: {label}: {why}')
             retried = [vmjudge.Verdict('skip', 'boot-retried', why)]
             res = vmboot.boot(cfg)
     except SystemExit as e:
@@ -84,8 +86,9 @@ def cmd_tests(args):
         # failed verdict in the results, not only a message.
         why = e.code if isinstance(e.code, str) else f'the boot could not start (status {e.code})'
         print(why, file=sys.stderr)
-        return record([vmjudge.Verdict('fail', 'boot', why.removeprefix('vmrun: error: '))],
-                      args.label or args.arch, args.results) or 1
+        return record(retried + [vmjudge.Verdict('fail', 'boot',
+                                                 why.removeprefix('vmrun: error: '))],
+                      label, args.results) or 1
     if res.qemu_out.strip():
         with open(cfg.logbase + '.qemu.log', 'w') as f:
             f.write(res.qemu_out)
@@ -95,11 +98,16 @@ def cmd_tests(args):
             touched = [l.strip() for l in f if l.strip()]
     verdicts = retried + vmjudge.judge(res, args.tests.split(), args.ktree or '',
                                        args.kunit_suites.split(), touched)
+    if res.silent:
+        hung = ('the second boot too' if retried else
+                'not the TCG timer hang vmrun boots again for')
+        hung = f'no @@BEGIN within {cfg.begin_timeout} s, {hung}'
+        verdicts = [v._replace(detail=f'{v.detail} ({hung})') if v[:2] == ('fail', 'boot') else v
+                    for v in verdicts]
     for path, when in ((args.dump, 'tests'), (args.boot_dump, 'boot')):
         if path:
             with open(path, 'w') as f:
                 json.dump(vmjudge.group_dump(res.channel, when), f, indent=1, sort_keys=True)
-    label = args.label or args.arch
     began = f', tests from {res.began:.0f} s' if res.began is not None else ''
     print(f'vmrun: {label}: booted and ran in {res.seconds:.0f} s ({cfg.accel.upper()}{began}); '
           f'console log: {res.console_log}')
@@ -108,13 +116,16 @@ def cmd_tests(args):
     return record(verdicts, label, args.results)
 
 
-def keep_logs(logbase, tag):
-    """Move a boot's console and output logs aside (LOGBASE.TAG.*.log);
-    the new console log's path."""
+def keep_logs(logbase, tag, qemu_out):
+    """Move a boot's console and output logs aside (LOGBASE.TAG.*.log),
+    with what QEMU printed; the new console log's path."""
     for kind in ('console', 'out'):
         path = f'{logbase}.{kind}.log'
         if os.path.exists(path):
             os.replace(path, f'{logbase}.{tag}.{kind}.log')
+    if qemu_out.strip():
+        with open(f'{logbase}.{tag}.qemu.log', 'w') as f:
+            f.write(qemu_out)
     return f'{logbase}.{tag}.console.log'
 
 

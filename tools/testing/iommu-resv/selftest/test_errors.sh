@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Bad input gets a short, clear error and a non-zero status, and changes
-# nothing. Prints TAP.
+# nothing; a boot that cannot start or never begins its tests is a failed
+# result (or, for a TCG hang, booted once more). Prints TAP.
 set -u
 here=$(dirname "$(realpath "$0")")
 top=$(realpath "$here/../../../..")
@@ -29,7 +30,7 @@ expect() {
 }
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..17"
 expect unknown_arch "unknown ARCH 'sparc'" make -s -C "$top" OUT="$tmp/out" check ARCH=sparc
 expect two_arches "ARCH takes one arch" make -s -C "$top" OUT="$tmp/out" vm ARCH="x86_64 arm64" RUN=/bin/true
 expect missing_kernel_src "KERNEL_SRC=/nonexistent is not a kernel source tree" \
@@ -121,48 +122,82 @@ else
 	failed=$((failed + 1))
 fi
 
-# A guest that never begins its tests (a TCG hang before init's @@BEGIN) is
-# booted once more, its first console kept: a stand-in QEMU hangs on its
-# first start and runs on its second; one that always hangs fails the boot.
+# A guest that never begins its tests (no @@BEGIN) within --begin-timeout:
+# booted once more, its first logs kept, only for the TCG timer hang (init
+# started, then RCU reports a CPU's timer that never fired, no splat
+# before); any other hang, or a second one, fails the boot. A stand-in QEMU
+# on PATH: its first FAKE_HANGS boots write FAKE_CONSOLE and hang, the next
+# writes @@BEGIN, sleeps FAKE_LATE seconds and finishes.
 mkdir -p "$tmp/fakeqemu"
 cat > "$tmp/fakeqemu/qemu-system-x86_64" <<'FAKE'
 #!/bin/bash
 # The second "-serial file:" is the output channel (arches.conf).
 files=() prev=""
 for a in "$@"; do [ "$prev" = -serial ] && files+=("${a#file:}"); prev=$a; done
-echo "Run /init" > "${files[0]}"
 n=$(cat "$FAKE_STATE" 2>/dev/null || echo 0)
 echo $((n + 1)) > "$FAKE_STATE"
-if [ "$n" -lt "$FAKE_HANGS" ]; then exec sleep 60; fi
-printf '@@BEGIN 6.12 x86_64\n@@DUMP boot\n@@DUMP boot end\n@@DONE\n' > "${files[1]}"
+if [ "$n" -lt "$FAKE_HANGS" ]; then
+	printf '%b' "$FAKE_CONSOLE" > "${files[0]}"
+	echo "half a line" > "${files[1]}"
+	exec sleep 60
+fi
+echo "Run /init as init process" > "${files[0]}"
+echo "@@BEGIN 6.12 x86_64" > "${files[1]}"
+sleep "${FAKE_LATE:-0}"
+printf '@@DUMP boot\n@@DUMP boot end\n@@DONE\n' >> "${files[1]}"
 FAKE
 chmod +x "$tmp/fakeqemu/qemu-system-x86_64"
-hang_boot() { # HANGS LABEL: the boot's status
+tcg_hang='Run /init as init process\nrcu: INFO: rcu_sched detected stalls on CPUs/tasks:\n'
+tcg_hang+="rcu: rcu_sched kthread timer wakeup didn't happen for 5251 jiffies!\nCall Trace:\n"
+# hang_boot LABEL HANGS CONSOLE [LATE]: the boot's status; boots in $tmp/state
+hang_boot() {
 	rm -f "$tmp/state"
-	FAKE_STATE=$tmp/state FAKE_HANGS=$1 PATH="$tmp/fakeqemu:$PATH" python3 "$here/../vmrun.py" \
+	FAKE_STATE=$tmp/state FAKE_HANGS=$2 FAKE_CONSOLE=$3 FAKE_LATE=${4:-0} \
+	PATH="$tmp/fakeqemu:$PATH" python3 "$here/../vmrun.py" \
 		tests --arch x86_64 --kernel "$tmp/k" --initrd "$tmp/i" --logdir "$tmp/logs" \
-		--accel tcg --label "$2" --results "$tmp/results" --timeout 60 --begin-timeout 2 \
-		> "$tmp/$2.out" 2>&1
+		--accel tcg --label "$1" --results "$tmp/results" --timeout 60 --begin-timeout 2 \
+		> "$tmp/$1.out" 2>&1
 }
-n=$((n + 1))
-hang_boot 1 hung1
-if [ $? = 0 ] && [ "$(cat "$tmp/state")" = 2 ] &&
-   grep -qx 'skip hung1/boot-retried # the first boot wrote no @@BEGIN in 2 s .*' "$tmp/results" &&
-   ! grep -q '^fail hung1/' "$tmp/results" && grep -qx 'Run /init' "$tmp/logs/hung1.hung.console.log"; then
-	echo "ok $n hung_boot_is_booted_once_more"
-else
-	sed 's/^/# /' "$tmp/hung1.out"
-	echo "not ok $n hung_boot_is_booted_once_more"
-	failed=$((failed + 1))
-fi
-n=$((n + 1))
-hang_boot 2 hung2
-if [ $? = 1 ] && [ "$(cat "$tmp/state")" = 2 ] &&
-   grep -qx 'fail hung2/boot # timed out before the tests.*' "$tmp/results"; then
-	echo "ok $n boot_hung_twice_fails"
-else
-	sed 's/^/# /' "$tmp/hung2.out"
-	echo "not ok $n boot_hung_twice_fails"
-	failed=$((failed + 1))
-fi
+# judge NAME CONDITION...: ok if the condition holds
+judge() {
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $name"
+	else
+		sed 's/^/# /' "$tmp/$name.out" 2>/dev/null
+		grep " $name/" "$tmp/results" | sed 's/^/# /'
+		echo "not ok $n $name"
+		failed=$((failed + 1))
+	fi
+}
+hung_once() {
+	hang_boot hung_once 1 "$tcg_hang" && [ "$(cat "$tmp/state")" = 2 ] &&
+	grep -qx "skip hung_once/boot-retried # the first boot hung before its tests (no @@BEGIN in 2 s; .*): booted once more" "$tmp/results" &&
+	! grep -q '^fail hung_once/' "$tmp/results" &&
+	grep -q 'timer wakeup' "$tmp/logs/hung_once.hung.console.log" &&
+	grep -qx 'half a line' "$tmp/logs/hung_once.hung.out.log" &&
+	grep -qx '@@DONE' "$tmp/logs/hung_once.out.log"
+}
+judge hung_once hung_once
+hung_twice() {
+	! hang_boot hung_twice 2 "$tcg_hang" && [ "$(cat "$tmp/state")" = 2 ] &&
+	grep -qx 'fail hung_twice/boot # timed out before the tests .*(no @@BEGIN within 2 s, the second boot too)' "$tmp/results"
+}
+judge hung_twice hung_twice
+other_hang() { # hung without RCU's word on a timer: a kernel's own hang
+	! hang_boot "$1" 1 "$2" && [ "$(cat "$tmp/state")" = 1 ] &&
+	grep -qx "fail $1/boot # timed out before the tests .*(no @@BEGIN within 2 s, not the TCG timer hang vmrun boots again for)" "$tmp/results" &&
+	! grep -q "^skip $1/boot-retried" "$tmp/results"
+}
+judge hung_elsewhere other_hang hung_elsewhere 'Run /init as init process\n'
+judge splat_before_stall other_hang splat_before_stall \
+	"Run /init as init process\nWARNING: CPU: 1 PID: 1 at drivers/iommu/iommu.c:1 x\n$tcg_hang"
+judge stall_before_init other_hang stall_before_init "${tcg_hang#Run /init as init process\\n}"
+begun_late() { # begun in time, then longer than the limit: not cut short
+	hang_boot begun_late 0 "" 4 && [ "$(cat "$tmp/state")" = 1 ] &&
+	! grep -q '^fail begun_late/' "$tmp/results"
+}
+judge begun_late begun_late
 [ $failed = 0 ]
