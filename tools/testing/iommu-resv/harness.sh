@@ -8,10 +8,10 @@
 #   harness.sh build          deps, tree, kernels and test binaries only
 #   harness.sh stress         the reliability tests, long, on the debug kernels
 # Variables (environment): ARCH, OUT, BASELINE, DEBUG, KERNEL_SRC, QEMU_EXTRA,
-# RUN, BOOT_TIMEOUT, BOOT_BEGIN_TIMEOUT (seconds for init to begin the tests
-# before a boot is taken as hung and booted once more), FIRMWARE (vm: dt or
-# acpi; check boots arm64 with both), STRESS_SECONDS, FUZZ_CALLS, FUZZ_SEED
-# (stress).
+# RUN, BOOT_TIMEOUT, BOOT_BEGIN_TIMEOUT (seconds for init to begin the tests,
+# else the boot is hung; the TCG timer hang is booted once more), FIRMWARE
+# (vm: dt or acpi; check boots arm64 with both), STRESS_SECONDS, FUZZ_CALLS,
+# FUZZ_SEED (stress).
 set -uo pipefail
 # Set by the harness for one boot (topic proof), never taken from outside.
 unset KERNEL_DIR GUEST_DIR BOOT_LABEL
@@ -223,12 +223,14 @@ boot_tests() { # ARCH [VARIANT [RESULTS [FIRMWARE]]]: RESULTS "" boots without c
 	# under TCG spend over 20 s in upstream's ACPI AML interpreter at a time
 	# (x86_64 PCIe ports' _PRT at boot, seen under KASAN): the soft-lockup
 	# detector then reports a CPU stuck for 30 s in swapper. Report what is
-	# stuck for 2 minutes instead (the hung-task limit). Init begins the
-	# tests 5-6 s after QEMU starts; a boot that has not after 120 s (600 s
-	# for the debug and KCSAN kernels) is hung (vmrun boots the TCG timer
-	# hang once more).
-	local cmdline=$KCMDLINE begin=${BOOT_BEGIN_TIMEOUT:-120}
-	[ "$flavour" = test ] || cmdline="watchdog_thresh=60 $cmdline" begin=${BOOT_BEGIN_TIMEOUT:-600}
+	# stuck for 2 minutes instead (the hung-task limit).
+	local cmdline=$KCMDLINE
+	[ "$flavour" = test ] || cmdline="watchdog_thresh=60 $cmdline"
+	# Init begins the tests 5-6 s after QEMU starts: a boot that has not
+	# after 120 s (600 s for the debug and KCSAN kernels) is hung, and vmrun
+	# boots the TCG timer hang once more.
+	local begin=${BOOT_BEGIN_TIMEOUT:-120}
+	[ "$flavour" = test ] || begin=${BOOT_BEGIN_TIMEOUT:-600}
 	# No earlier run's dumps may stand in for this boot's.
 	rm -f "$logdir/$label.groups.json" "$logdir/$label.boot-groups.json"
 	"$here/vmrun.py" tests --arch "$arch" --firmware "$fw" --kernel "$k/kernel.img" \

@@ -117,9 +117,10 @@ all_cc=$(mktemp)
 check=$(mktemp -d)
 trap 'rm -rf "$check" "$all_cc"' EXIT
 # git am runs in a repository of its own at the base, borrowing the tree's
-# objects, with the files any patch of the series names checked out and the
-# rest of the kernel in its index only (sparse checkout): the assembled tree
-# is only read, and no second copy of the kernel is written.
+# objects, with every path a patch of the series names (both sides of a
+# rename) checked out and the rest of the kernel in its index only (sparse
+# checkout): the assembled tree is only read, and no second copy of the
+# kernel is written.
 am=$check/am
 git -c init.defaultBranch=am init -q --template= "$am"
 git -C "$tree" rev-parse --path-format=absolute --git-path objects > "$am/.git/objects/info/alternates"
@@ -127,8 +128,8 @@ mkdir -p "$am/.git/info"
 git -C "$am" config core.sparseCheckout true
 git -C "$am" config core.hooksPath /dev/null
 # (patterns anchored at the top, glob characters escaped)
-git -C "$tree" -c core.quotePath=false log --no-renames --format= --name-only base..HEAD |
-	sort -u | sed 's/[][*?\\]/\\&/g; s|^|/|' > "$am/.git/info/sparse-checkout"
+git -C "$tree" log -z --no-renames --format= --name-only base..HEAD | tr '\0' '\n' |
+	sed '/^$/d' | sort -u | sed 's/[][*?\\]/\\&/g; s|^|/|' > "$am/.git/info/sparse-checkout"
 git -C "$am" update-ref HEAD "$(git -C "$tree" rev-parse base)"
 git -C "$am" read-tree -mu HEAD
 for i in "${!topic_names[@]}"; do
@@ -158,13 +159,15 @@ for i in "${!topic_names[@]}"; do
 	for p in "$dir"/*.patch; do
 		[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
 	done
-	if ! git -C "$am" -c user.name=check -c user.email=check@example.org am -q "${patches[@]}" \
-		> "$check/am.log" 2>&1; then
+	# (as a maintainer's git would, not as this user's configuration has it)
+	if ! GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 git -C "$am" -c user.name=check \
+		-c user.email=check@example.org am -q "${patches[@]}" > "$check/am.log" 2>&1; then
 		cat "$check/am.log" >&2
+		failed=$(grep -m1 '^Patch failed at' "$check/am.log" || true)
 		die "$name does not apply with git am onto the topics before it:" \
-			"$(grep -m1 '^Patch failed at' "$check/am.log" || true):" \
+			"${failed:+$failed:}" \
 			"$(grep -m1 -E '^(error|fatal)' "$check/am.log" || tail -n1 "$check/am.log")" \
-			"($(df -h --output=avail "$dest" | tail -n1 | tr -d ' ') free in $dest)"
+			"($(df -h --output=avail "$check" | tail -n1 | tr -d ' ') free in $check)"
 	fi
 	[ "$(git -C "$am" rev-parse "HEAD^{tree}")" = "$(git -C "$tree" rev-parse "${topic_ends[i]}^{tree}")" ] ||
 		die "$name does not give the tree the series has at its end"

@@ -125,23 +125,41 @@ def first_splat(console):
 
 
 # The one hang vmrun.py boots a 'tests' guest again for: under TCG an
-# emulated CPU's timer sometimes never fires once init has started, and
-# RCU's stall report says so.
+# emulated CPU's timer sometimes never fires once init has started. RCU's
+# stall report (kernel/rcu/tree_stall.h) then says that its grace-period
+# kthread's timer did not wake it, and marks each stalled CPU that is idle
+# (in an extended quiescent state) "(false positive?)". A CPU spinning with
+# interrupts off, say in a deadlock of the series' own probe code, is not
+# idle and gets no such mark; a self-detected stall is a CPU busy in the
+# kernel.
 TCG_TIMER_HANG = re.compile(r"rcu_\w+ kthread timer wakeup didn't happen")
 RCU_STALL = re.compile(r'rcu: INFO: \w+ (self-)?detected stall')
+STALLED_CPU = re.compile(r'(?:^|rcu:)\s+\d+-\S+: \(')
+
+
+def without_kcsan(console):
+    """@console without KCSAN's reports (a splat of their own kind)."""
+    return '\n'.join(l for l in console.splitlines() if 'KCSAN' not in l and
+                     'Kernel Concurrency Sanitizer' not in l)
 
 
 def tcg_timer_hang(console):
     """Whether @console (of a boot that never began its tests) shows that
-    hang and nothing else: init started, then RCU reported a timer that
-    never fired, and no splat came before its report."""
+    hang and nothing else: init started, then RCU's first stall report,
+    not self-detected, names only idle CPUs and a timer that never fired,
+    and no splat came before it."""
     lines = console.splitlines()
     init = next((i for i, l in enumerate(lines) if 'Run /init' in l), None)
-    report = next((i for i, l in enumerate(lines)
-                   if RCU_STALL.search(l) or TCG_TIMER_HANG.search(l)), None)
-    return (init is not None and report is not None and report > init and
-            any(TCG_TIMER_HANG.search(l) for l in lines[report:]) and
-            first_splat('\n'.join(lines[:report])) is None)
+    report = next((i for i, l in enumerate(lines) if RCU_STALL.search(l)), None)
+    if init is None or report is None or report < init or 'self-detected' in lines[report]:
+        return False
+    end = next((i for i in range(report + 1, len(lines)) if RCU_STALL.search(lines[i])),
+               len(lines))
+    block = lines[report:end]
+    cpus = [l for l in block if STALLED_CPU.search(l)]
+    return (bool(cpus) and all(l.rstrip().endswith('(false positive?)') for l in cpus) and
+            any(TCG_TIMER_HANG.search(l) for l in block) and
+            first_splat(without_kcsan('\n'.join(lines[:report]))) is None)
 
 
 def splat_verdicts(console):
@@ -387,8 +405,7 @@ def judge(res, expected_tests, ktree, kunit_suites=(), kcsan_touched=None):
     console = res.console
     if kcsan_touched is not None:
         # A KCSAN report is a splat of its own kind, judged below.
-        console = '\n'.join(l for l in console.splitlines() if 'KCSAN' not in l and
-                            'Kernel Concurrency Sanitizer' not in l)
+        console = without_kcsan(console)
     verdicts += splat_verdicts(console)
     verdicts += kmemleak_verdicts(ch)
     if kcsan_touched is not None:

@@ -74,7 +74,7 @@ def cmd_tests(args):
         for old in glob.glob(glob.escape(cfg.logbase) + '.hung.*'):
             os.unlink(old)
         res = vmboot.boot(cfg)
-        if res.silent and vmjudge.tcg_timer_hang(res.console):
+        if res.silent and cfg.accel in ('tcg', 'icount') and vmjudge.tcg_timer_hang(res.console):
             kept = keep_logs(cfg.logbase, 'hung', res.qemu_out)
             why = (f'the first boot hung before its tests (no @@BEGIN in {cfg.begin_timeout} s; '
                    f"RCU: a CPU's timer never fired, a TCG hang; console: {kept}): booted once more")
@@ -99,11 +99,13 @@ def cmd_tests(args):
     verdicts = retried + vmjudge.judge(res, args.tests.split(), args.ktree or '',
                                        args.kunit_suites.split(), touched)
     if res.silent:
-        hung = ('the second boot too' if retried else
-                'not the TCG timer hang vmrun boots again for')
-        hung = f'no @@BEGIN within {cfg.begin_timeout} s, {hung}'
-        verdicts = [v._replace(detail=f'{v.detail} ({hung})') if v[:2] == ('fail', 'boot') else v
-                    for v in verdicts]
+        if retried:
+            again = f'twice; the first boot\'s console: {cfg.logbase}.hung.console.log'
+        else:
+            again = 'not the TCG timer hang, so not booted again'
+        why = f'no @@BEGIN within {cfg.begin_timeout} s, {again}'
+        verdicts = [v._replace(detail=f'{v.detail} ({why})')
+                    if v.kind == 'fail' and v.name == 'boot' else v for v in verdicts]
     for path, when in ((args.dump, 'tests'), (args.boot_dump, 'boot')):
         if path:
             with open(path, 'w') as f:
@@ -195,8 +197,9 @@ def parser():
     p = sub.add_parser('tests', parents=[booting, out], help='boot, run the tests, judge')
     p.add_argument('--tests', default='', help='names expected to run')
     p.add_argument('--begin-timeout', type=int, default=120,
-                   help='seconds within which init must begin (@@BEGIN); a boot that has '
-                        'not is booted once more (a hang under TCG), 0: no limit')
+                   help='seconds within which init must begin (@@BEGIN), 0: no limit; a '
+                        'boot that has not is hung, and booted once more if it is the TCG '
+                        'timer hang (vmjudge.tcg_timer_hang)')
     p.add_argument('--ktree', help='kernel tree (for the KUnit parser and KCSAN)')
     p.add_argument('--kunit-suites', default='',
                    help='KUnit suites that must report (built in or loaded as modules)')

@@ -364,6 +364,49 @@ def new_kinds_left_out_of_comparison():
                                   '0x0000000000800000 0x0000000000ffffff reserved\n'))
 
 
+# A console as the x86_64 TCG timer hang left it (abridged, printk.time=0),
+# and the same report of a CPU spinning in the kernel with interrupts off.
+INIT = 'Freeing unused kernel image memory: 2048K\nRun /init as init process\n'
+STALL = ('rcu: INFO: rcu_sched detected stalls on CPUs/tasks:\n'
+         'rcu: \t1-...!: (0 ticks this GP) idle=30d0/0/0x0 softirq=3/3 fqs=0{mark}\n'
+         'rcu: \t(detected by 0, t=5252 jiffies, g=-1183, q=950 ncpus=2)\n'
+         'Sending NMI from CPU 0 to CPUs 1:\n{backtrace}')
+TIMER = ("rcu: rcu_sched kthread timer wakeup didn't happen for 5251 jiffies! g-1183 f0x0 "
+         'RCU_GP_WAIT_FQS(5) ->state=0x402\n'
+         'rcu: \tPossible timer handling issue on cpu=1 timer-softirq=2\n'
+         'rcu: rcu_sched kthread starved for 5252 jiffies! g-1183 f0x0 RCU_GP_WAIT_FQS(5) '
+         '->state=0x402 ->cpu=1\n'
+         'rcu: RCU grace-period kthread stack dump:\n'
+         'task:rcu_sched       state:I stack:0     pid:14    tgid:14    ppid:2\n'
+         'Call Trace:\n <TASK>\n __schedule+0x2c1/0x760\n schedule+0x27/0x90\n')
+IDLE = STALL.format(mark=' (false positive?)',
+                    backtrace='NMI backtrace for cpu 1 skipped: idling at default_idle+0xf/0x20\n')
+BUSY = STALL.format(mark='', backtrace='NMI backtrace for cpu 1\nCall Trace:\n'
+                    ' <NMI>\n native_queued_spin_lock_slowpath+0x60/0x2a0\n'
+                    ' iommu_probe_device+0x3e/0x90\n')
+
+
+@case
+def tcg_timer_hang_told_apart():
+    hang = vmjudge.tcg_timer_hang
+    warn = 'WARNING: CPU: 1 PID: 1 at drivers/iommu/iommu.c:500 iommu_x+0x1/0x2\n'
+    kcsan = 'BUG: KCSAN: data-race in tick_sched_do_timer / tick_sched_do_timer\n'
+    return (hang(INIT + IDLE + TIMER) and
+            hang(INIT + IDLE.replace('rcu_sched', 'rcu_preempt') +
+                 TIMER.replace('rcu_sched', 'rcu_preempt')) and
+            # a KCSAN kernel's report before it is judged elsewhere
+            hang(INIT + kcsan + IDLE + TIMER) and
+            # a CPU busy in the kernel (a deadlock): RCU's timer line comes all the same
+            not hang(INIT + BUSY + TIMER) and
+            not hang(INIT + IDLE.replace('detected stalls on CPUs/tasks',
+                                         'self-detected stall on CPU') + TIMER) and
+            # the first report has no word of a timer, a later one has
+            not hang(INIT + IDLE + IDLE + TIMER) and
+            not hang(INIT + warn + IDLE + TIMER) and
+            not hang(IDLE + TIMER + INIT) and
+            not hang(INIT) and not hang(''))
+
+
 def main():
     print('TAP version 13')
     print(f'1..{len(CASES)}')
