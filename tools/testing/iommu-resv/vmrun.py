@@ -67,7 +67,7 @@ def cmd_run(args):
 
 def cmd_tests(args):
     label = args.label or args.arch
-    retried = []
+    retried, kept = [], None
     try:
         cfg = boot_config(args, 'tests')
         # No earlier run's hung boot may stand for this one's.
@@ -100,7 +100,7 @@ def cmd_tests(args):
                                        args.kunit_suites.split(), touched)
     if res.silent:
         if retried:
-            again = f'twice; the first boot\'s console: {cfg.logbase}.hung.console.log'
+            again = f"twice; the first boot's console: {kept}"
         else:
             again = 'not the TCG timer hang, so not booted again'
         why = f'no @@BEGIN within {cfg.begin_timeout} s, {again}'
